@@ -150,15 +150,24 @@ function toProblems(error: z.ZodError): FieldProblem[] {
 /** Derives a stable id from the canonical URL: readable slug plus a hash that keeps it unique. */
 export function deriveArticleId(url: string): string {
   const parsed = new URL(url);
-  const lastSegment = parsed.pathname.split('/').filter(Boolean).pop() ?? parsed.hostname;
+  const pathSegment = parsed.pathname.split('/').filter(Boolean).pop();
+  // "story.html" → "story"; a bare host keeps its dots ("example.com" → "example-com").
+  const lastSegment = pathSegment ? safeDecode(pathSegment).replace(/\.[a-z0-9]{2,5}$/i, '') : parsed.hostname;
   const slug = lastSegment
     .toLowerCase()
-    .replace(/\.[a-z0-9]{2,5}$/, '')
     .replace(/[^a-z0-9]+/g, '-')
     .replace(/^-+|-+$/g, '')
     .slice(0, 100);
   const hash = createHash('sha256').update(parsed.href).digest('hex').slice(0, 10);
   return slug ? `${slug}-${hash}` : `a-${hash}`;
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
 }
 
 function uniqueBy<T>(items: T[], key: (item: T) => string): T[] {

@@ -33,6 +33,7 @@ export function slugify(text: string, fallbackPrefix = 'c'): string {
   const slug = cleanLine(text)
     .normalize('NFKD')
     .replace(/\p{M}+/gu, '')
+    .normalize('NFC')
     .toLowerCase()
     .replace(/[^\p{L}\p{N}]+/gu, '-')
     .replace(/^-+|-+$/g, '')

@@ -1,0 +1,141 @@
+/**
+ * Every environment variable Syndicate reads (SPEC §5), its default and its unit.
+ * `configSchema` turns the raw environment (strings) into a typed object; `load.ts` adds
+ * `.env`, `NAME_FILE` secrets and generated secrets, and freezes the result.
+ */
+import { z } from 'zod';
+
+const bool = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
+    .default(fallback ? 'true' : 'false')
+    .transform((value) => value === 'true' || value === '1' || value === 'yes');
+
+const int = (fallback: number, min: number, max: number) =>
+  z
+    .string()
+    .default(String(fallback))
+    .transform((value) => Number(value.trim() === '' ? Number.NaN : value))
+    .pipe(z.number({ message: 'must be a number' }).int('must be a whole number').min(min).max(max));
+
+const optional = z
+  .string()
+  .optional()
+  .transform((value) => (value === undefined || value.trim() === '' ? undefined : value.trim()));
+
+const httpUrl = z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' });
+
+const optionalUrl = optional.pipe(httpUrl.optional());
+
+const list = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((value) =>
+      value
+        .split(',')
+        .map((item) => item.trim())
+        .filter(Boolean),
+    );
+
+/** Channels Syndicate knows; `CHANNELS` picks from these. */
+export const KNOWN_CHANNELS = ['feeds', 'newsletter', 'x', 'facebook', 'instagram'] as const;
+
+/** Channels an article's `channels` object may name (the feed always carries every article). */
+export const ARTICLE_CHANNEL_NAMES: readonly string[] = KNOWN_CHANNELS.filter((name) => name !== 'feeds');
+
+export const configSchema = z.object({
+  /** HTTP listener port. @defaultValue 8080 */
+  PORT: int(8080, 0, 65535),
+  /** HTTP listener address. @defaultValue 0.0.0.0 */
+  HOST: z.string().default('0.0.0.0'),
+  /** Where readers, mail clients and Meta reach this service. @defaultValue http://localhost:$PORT */
+  PUBLIC_BASE_URL: optionalUrl,
+  SITE_TITLE: z.string().default('Syndicate'),
+  SITE_URL: optionalUrl,
+  SITE_DESCRIPTION: z.string().default(''),
+  SITE_LANGUAGE: optional,
+  /** @defaultValue redis://127.0.0.1:6379 */
+  REDIS_URL: z.url({ protocol: /^rediss?$/, message: 'must be a redis:// or rediss:// URL' }).default('redis://127.0.0.1:6379'),
+  /** Redis key prefix; use `{syndicate}` for Redis Cluster. @defaultValue syndicate */
+  QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9{}_.-]+$/, 'letters, digits, {}, _ . - only').default('syndicate'),
+  /** `sqlite:<path>` or `postgres://…`. @defaultValue sqlite:$DATA_DIR/syndicate.db */
+  DATABASE_URL: optional.pipe(
+    z.string().regex(/^(sqlite:|postgres(ql)?:\/\/)/, 'must start with sqlite: or postgres://').optional(),
+  ),
+  /** SQLite file, outbox, generated secrets. @defaultValue ./data */
+  DATA_DIR: z.string().default('./data'),
+  PUBLISHER_TOKEN: optional.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
+  ADMIN_TOKEN: optional.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
+  SECRET_KEY: optional.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
+  /** @defaultValue feeds,newsletter,x,facebook,instagram */
+  CHANNELS: list(KNOWN_CHANNELS.join(',')).pipe(
+    z.array(z.enum(KNOWN_CHANNELS, { message: `each must be one of ${KNOWN_CHANNELS.join(', ')}` })),
+  ),
+  /** Channels without credentials write to DATA_DIR/outbox instead of being off. @defaultValue true */
+  OUTBOX: bool(true),
+  /** Items per feed. @defaultValue 50 */
+  FEED_ITEMS: int(50, 1, 1000),
+  /** Minimum time between two feed rebuilds, so a burst coalesces. Milliseconds. @defaultValue 200 */
+  FEED_REBUILD_INTERVAL_MS: int(200, 0, 60_000),
+  /** Comma-separated WebSub hub URLs. */
+  WEBSUB_HUB: list('').pipe(z.array(httpUrl)),
+  SMTP_URL: optional.pipe(z.url({ protocol: /^smtps?$/, message: 'must be smtp:// or smtps://' }).optional()),
+  MAIL_FROM: optional,
+  MAIL_REPLY_TO: optional,
+  MAIL_POSTAL_ADDRESS: optional,
+  /** Messages per second across all workers; 0 = no limit. @defaultValue 50 */
+  MAIL_RATE: int(50, 0, 100_000),
+  DKIM_DOMAIN: optional,
+  DKIM_SELECTOR: optional,
+  DKIM_PRIVATE_KEY: optional,
+  /** Hour of the day digests go out, in TZ. @defaultValue 7 */
+  DIGEST_HOUR: int(7, 0, 23),
+  /** Day of the week weekly digests go out (0 = Sunday). @defaultValue 1 */
+  DIGEST_WEEKDAY: int(1, 0, 6),
+  TZ: z.string().default('UTC'),
+  X_API_KEY: optional,
+  X_API_SECRET: optional,
+  X_ACCESS_TOKEN: optional,
+  X_ACCESS_SECRET: optional,
+  /** @defaultValue https://api.x.com */
+  X_API_BASE_URL: httpUrl.default('https://api.x.com'),
+  /** @defaultValue `{title} {url} {hashtags}` */
+  X_TEMPLATE: z.string().default('{title} {url} {hashtags}'),
+  /** `inline` or `reply` (link in a reply). @defaultValue inline */
+  X_LINK_MODE: z.enum(['inline', 'reply'], { message: 'must be inline or reply' }).default('inline'),
+  FACEBOOK_PAGE_ID: optional,
+  FACEBOOK_PAGE_TOKEN: optional,
+  INSTAGRAM_USER_ID: optional,
+  INSTAGRAM_TOKEN: optional,
+  INSTAGRAM_DEFAULT_IMAGE: optionalUrl,
+  /** @defaultValue https://graph.facebook.com */
+  GRAPH_API_BASE_URL: httpUrl.default('https://graph.facebook.com'),
+  /** @defaultValue v24.0 */
+  GRAPH_API_VERSION: z.string().regex(/^v\d+\.\d+$/, 'must look like v24.0').default('v24.0'),
+  /** Allow image URLs on private or loopback addresses (tests only). @defaultValue false */
+  MEDIA_ALLOW_PRIVATE: bool(false),
+  /** pino level. @defaultValue info */
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Seconds a worker may take to finish its running jobs on SIGTERM. @defaultValue 25 */
+  SHUTDOWN_TIMEOUT: int(25, 1, 3600),
+});
+
+export type RawConfig = z.output<typeof configSchema>;
+
+/** Variables that may be given as `NAME_FILE` (a path to a file holding the secret). */
+export const SECRET_VARIABLES = [
+  'PUBLISHER_TOKEN',
+  'ADMIN_TOKEN',
+  'SECRET_KEY',
+  'DATABASE_URL',
+  'REDIS_URL',
+  'SMTP_URL',
+  'DKIM_PRIVATE_KEY',
+  'X_API_KEY',
+  'X_API_SECRET',
+  'X_ACCESS_TOKEN',
+  'X_ACCESS_SECRET',
+  'FACEBOOK_PAGE_TOKEN',
+  'INSTAGRAM_TOKEN',
+] as const;

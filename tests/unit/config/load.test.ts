@@ -1,0 +1,94 @@
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../../config/load.js';
+
+function tempDir(): string {
+  return mkdtempSync(path.join(tmpdir(), 'syndicate-config-'));
+}
+
+function problemsOf(env: NodeJS.ProcessEnv, cwd = tempDir()) {
+  try {
+    loadConfig(env, { cwd });
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('runs on embedded defaults with nothing set', () => {
+    const cwd = tempDir();
+    const { config } = loadConfig({}, { cwd });
+    expect(config.port).toBe(8080);
+    expect(config.publicBaseUrl).toBe('http://localhost:8080');
+    expect(config.databaseUrl).toBe(`sqlite:${path.join(cwd, 'data', 'syndicate.db')}`);
+    expect(config.redisUrl).toBe('redis://127.0.0.1:6379');
+    expect(config.channels).toEqual(['feeds', 'newsletter', 'x', 'facebook', 'instagram']);
+    expect(config.outbox).toBe(true);
+    expect(config.feeds.items).toBe(50);
+  });
+
+  it('generates the tokens into DATA_DIR once and reuses them', () => {
+    const cwd = tempDir();
+    const first = loadConfig({}, { cwd });
+    expect(Object.keys(first.generated).sort()).toEqual(['ADMIN_TOKEN', 'PUBLISHER_TOKEN', 'SECRET_KEY']);
+    const file = path.join(cwd, 'data', 'secrets.json');
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    const second = loadConfig({}, { cwd });
+    expect(second.generated).toEqual({});
+    expect(second.config.publisherToken).toBe(first.config.publisherToken);
+    expect(JSON.parse(readFileSync(file, 'utf8')).SECRET_KEY).toBe(first.config.secretKey);
+  });
+
+  it('reads .env, with the real environment winning', () => {
+    const cwd = tempDir();
+    writeFileSync(path.join(cwd, '.env'), 'PORT=9000\nSITE_TITLE="From dotenv"\n');
+    const { config } = loadConfig({ PORT: '9100' }, { cwd });
+    expect(config.port).toBe(9100);
+    expect(config.site.title).toBe('From dotenv');
+  });
+
+  it('reads NAME_FILE secrets', () => {
+    const cwd = tempDir();
+    writeFileSync(path.join(cwd, 'token'), 'a-publisher-token-from-a-file\n');
+    const { config } = loadConfig({ PUBLISHER_TOKEN_FILE: 'token' }, { cwd });
+    expect(config.publisherToken).toBe('a-publisher-token-from-a-file');
+  });
+
+  it('reports every problem at once, by variable name', () => {
+    const problems = problemsOf({
+      PORT: 'eighty',
+      REDIS_URL: 'http://nope',
+      CHANNELS: 'feeds,myspace',
+      OUTBOX: 'maybe',
+      FEED_ITEMS: '0',
+      DATABASE_URL: 'mysql://x',
+      WEBSUB_HUB: 'not a url',
+    }).map((p) => p.variable);
+    expect(problems).toEqual(
+      expect.arrayContaining(['PORT', 'REDIS_URL', 'CHANNELS', 'OUTBOX', 'FEED_ITEMS', 'DATABASE_URL', 'WEBSUB_HUB']),
+    );
+  });
+
+  it('refuses a NAME_FILE that cannot be read, and one set beside its variable', () => {
+    expect(problemsOf({ SECRET_KEY_FILE: '/nonexistent/key' }).map((p) => p.variable)).toContain('SECRET_KEY_FILE');
+    expect(problemsOf({ ADMIN_TOKEN: 'x'.repeat(20), ADMIN_TOKEN_FILE: '/etc/hostname' }).map((p) => p.variable)).toContain('ADMIN_TOKEN_FILE');
+  });
+
+  it('refuses half of a credential set', () => {
+    expect(problemsOf({ FACEBOOK_PAGE_ID: '123' })[0]?.variable).toBe('FACEBOOK_PAGE_TOKEN');
+  });
+
+  it('refuses short tokens', () => {
+    expect(problemsOf({ PUBLISHER_TOKEN: 'short' }).map((p) => p.variable)).toContain('PUBLISHER_TOKEN');
+  });
+
+  it('returns a frozen config', () => {
+    const { config } = loadConfig({}, { cwd: tempDir() });
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.feeds)).toBe(true);
+  });
+});
