@@ -125,12 +125,20 @@ function resolveSecrets(
   return { values, generated };
 }
 
-function pair<T>(values: Array<string | undefined>, names: string[], build: (v: string[]) => T, problems: ConfigError['problems']): T | undefined {
+function pair<T>(
+  values: Array<string | undefined>,
+  names: string[],
+  build: (v: string[]) => T,
+  problems: ConfigError['problems'],
+): T | undefined {
   const present = values.filter((value) => value !== undefined).length;
   if (present === 0) return undefined;
   if (present < values.length) {
     const missing = names.filter((_, index) => values[index] === undefined);
-    problems.push({ variable: missing.join(', '), message: `required together with ${names.filter((n) => !missing.includes(n)).join(', ')}` });
+    problems.push({
+      variable: missing.join(', '),
+      message: `required together with ${names.filter((n) => !missing.includes(n)).join(', ')}`,
+    });
     return undefined;
   }
   return build(values as string[]);
@@ -158,7 +166,12 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadOptions = {}): L
   const xCredentials = pair(
     [raw.X_API_KEY, raw.X_API_SECRET, raw.X_ACCESS_TOKEN, raw.X_ACCESS_SECRET],
     ['X_API_KEY', 'X_API_SECRET', 'X_ACCESS_TOKEN', 'X_ACCESS_SECRET'],
-    ([apiKey, apiSecret, accessToken, accessSecret]) => ({ apiKey: apiKey!, apiSecret: apiSecret!, accessToken: accessToken!, accessSecret: accessSecret! }),
+    ([apiKey, apiSecret, accessToken, accessSecret]) => ({
+      apiKey: apiKey!,
+      apiSecret: apiSecret!,
+      accessToken: accessToken!,
+      accessSecret: accessSecret!,
+    }),
     problems,
   );
   const facebook = pair(

@@ -58,10 +58,16 @@ export const configSchema = z.object({
   /** @defaultValue redis://127.0.0.1:6379 */
   REDIS_URL: z.url({ protocol: /^rediss?$/, message: 'must be a redis:// or rediss:// URL' }).default('redis://127.0.0.1:6379'),
   /** Redis key prefix; use `{syndicate}` for Redis Cluster. @defaultValue syndicate */
-  QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9{}_.-]+$/, 'letters, digits, {}, _ . - only').default('syndicate'),
+  QUEUE_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9{}_.-]+$/, 'letters, digits, {}, _ . - only')
+    .default('syndicate'),
   /** `sqlite:<path>` or `postgres://…`. @defaultValue sqlite:$DATA_DIR/syndicate.db */
   DATABASE_URL: optional.pipe(
-    z.string().regex(/^(sqlite:|postgres(ql)?:\/\/)/, 'must start with sqlite: or postgres://').optional(),
+    z
+      .string()
+      .regex(/^(sqlite:|postgres(ql)?:\/\/)/, 'must start with sqlite: or postgres://')
+      .optional(),
   ),
   /** SQLite file, outbox, generated secrets. @defaultValue ./data */
   DATA_DIR: z.string().default('./data'),
@@ -112,7 +118,10 @@ export const configSchema = z.object({
   /** @defaultValue https://graph.facebook.com */
   GRAPH_API_BASE_URL: httpUrl.default('https://graph.facebook.com'),
   /** @defaultValue v24.0 */
-  GRAPH_API_VERSION: z.string().regex(/^v\d+\.\d+$/, 'must look like v24.0').default('v24.0'),
+  GRAPH_API_VERSION: z
+    .string()
+    .regex(/^v\d+\.\d+$/, 'must look like v24.0')
+    .default('v24.0'),
   /** Allow image URLs on private or loopback addresses (tests only). @defaultValue false */
   MEDIA_ALLOW_PRIVATE: bool(false),
   /** pino level. @defaultValue info */

@@ -7,10 +7,49 @@ import { Parser } from 'htmlparser2';
 import { cleanText, collapseWhitespace } from './text.js';
 
 const ALLOWED_TAGS = [
-  'p', 'br', 'hr', 'h2', 'h3', 'h4', 'h5', 'h6', 'blockquote', 'q', 'cite', 'pre', 'code',
-  'ul', 'ol', 'li', 'dl', 'dt', 'dd', 'strong', 'b', 'em', 'i', 'u', 's', 'sub', 'sup', 'small',
-  'mark', 'abbr', 'time', 'a', 'img', 'figure', 'figcaption', 'table', 'thead', 'tbody', 'tfoot',
-  'tr', 'th', 'td', 'caption',
+  'p',
+  'br',
+  'hr',
+  'h2',
+  'h3',
+  'h4',
+  'h5',
+  'h6',
+  'blockquote',
+  'q',
+  'cite',
+  'pre',
+  'code',
+  'ul',
+  'ol',
+  'li',
+  'dl',
+  'dt',
+  'dd',
+  'strong',
+  'b',
+  'em',
+  'i',
+  'u',
+  's',
+  'sub',
+  'sup',
+  'small',
+  'mark',
+  'abbr',
+  'time',
+  'a',
+  'img',
+  'figure',
+  'figcaption',
+  'table',
+  'thead',
+  'tbody',
+  'tfoot',
+  'tr',
+  'th',
+  'td',
+  'caption',
 ];
 
 const ALLOWED_ATTRIBUTES: sanitizeHtml.IOptions['allowedAttributes'] = {
@@ -66,8 +105,32 @@ export function sanitizeContent(html: string, baseUrl: string): string {
 }
 
 const BLOCK_TAGS = new Set([
-  'p', 'br', 'hr', 'div', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'blockquote', 'pre', 'ul', 'ol',
-  'li', 'dl', 'dt', 'dd', 'figure', 'figcaption', 'table', 'tr', 'td', 'th', 'caption', 'section',
+  'p',
+  'br',
+  'hr',
+  'div',
+  'h1',
+  'h2',
+  'h3',
+  'h4',
+  'h5',
+  'h6',
+  'blockquote',
+  'pre',
+  'ul',
+  'ol',
+  'li',
+  'dl',
+  'dt',
+  'dd',
+  'figure',
+  'figcaption',
+  'table',
+  'tr',
+  'td',
+  'th',
+  'caption',
+  'section',
 ]);
 
 /** Extracts readable text from HTML (entities decoded, blocks separated by spaces). */
@@ -101,7 +164,9 @@ export function firstWords(text: string, maxWords: number, maxChars: number): st
   let out = words.slice(0, maxWords).join(' ');
   let cut = words.length > maxWords;
   if (out.length > maxChars - 1) {
-    out = Array.from(out).slice(0, maxChars - 1).join('');
+    out = Array.from(out)
+      .slice(0, maxChars - 1)
+      .join('');
     const space = out.lastIndexOf(' ');
     if (space > maxChars / 2) out = out.slice(0, space);
     cut = true;

@@ -69,15 +69,15 @@ export function renderRss(items: readonly FeedItem[], context: FeedContext): str
  *   is unknown here; Media RSS needs neither and is what readers use for thumbnails.
  * - `atom:updated`: RSS has no element for the time an item last changed.
  */
-function itemExtensions(
-  image: EntryImage | null,
-  authors: readonly EntryAuthor[],
-  updatedAt: Date,
-  slots: XmlSlots,
-): Extension[] {
+function itemExtensions(image: EntryImage | null, authors: readonly EntryAuthor[], updatedAt: Date, slots: XmlSlots): Extension[] {
   const extensions: Extension[] = [];
   if (authors.length > 0) {
-    extensions.push(repeated('dc:creator', authors.map((author) => ({ _text: slots.slot(author.name) }))));
+    extensions.push(
+      repeated(
+        'dc:creator',
+        authors.map((author) => ({ _text: slots.slot(author.name) })),
+      ),
+    );
   }
   if (image !== null) {
     const media: Record<string, unknown> = { _attributes: { url: slots.slot(image.url), medium: 'image' } };

@@ -75,7 +75,9 @@ describe('loadConfig', () => {
 
   it('refuses a NAME_FILE that cannot be read, and one set beside its variable', () => {
     expect(problemsOf({ SECRET_KEY_FILE: '/nonexistent/key' }).map((p) => p.variable)).toContain('SECRET_KEY_FILE');
-    expect(problemsOf({ ADMIN_TOKEN: 'x'.repeat(20), ADMIN_TOKEN_FILE: '/etc/hostname' }).map((p) => p.variable)).toContain('ADMIN_TOKEN_FILE');
+    expect(problemsOf({ ADMIN_TOKEN: 'x'.repeat(20), ADMIN_TOKEN_FILE: '/etc/hostname' }).map((p) => p.variable)).toContain(
+      'ADMIN_TOKEN_FILE',
+    );
   });
 
   it('refuses half of a credential set', () => {

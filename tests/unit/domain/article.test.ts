@@ -145,7 +145,12 @@ describe('deriveArticleId', () => {
   });
 
   it('always yields a valid id, whatever the URL', () => {
-    for (const url of ['https://a.example/日本/ニュース', 'https://a.example/' + 'x'.repeat(300), 'https://a.example/---/', 'http://[::1]:8080/']) {
+    for (const url of [
+      'https://a.example/日本/ニュース',
+      'https://a.example/' + 'x'.repeat(300),
+      'https://a.example/---/',
+      'http://[::1]:8080/',
+    ]) {
       expect(deriveArticleId(url)).toMatch(/^[a-z0-9][a-z0-9._-]{0,127}$/);
     }
   });

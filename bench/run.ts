@@ -1,0 +1,25 @@
+/**
+ * `npm run bench`: every benchmark, each printed beside a baseline measured in the same run.
+ * Machines are noisy; compare the ratios, not the absolute numbers.
+ * Needs Redis at REDIS_URL (default redis://127.0.0.1:6379).
+ */
+import { benchFeedRender } from './feed-render.js';
+import { benchFeedRebuild } from './feed-rebuild.js';
+import { benchFeedServe } from './feed-serve.js';
+import { benchPublishToFeed } from './publish-to-feed.js';
+import { printRows } from './stats.js';
+
+const only = process.argv.slice(2);
+const suites: Array<[string, () => Promise<import('./stats.js').Row[]>]> = [
+  ['feed-render', benchFeedRender],
+  ['feed-rebuild', benchFeedRebuild],
+  ['publish-to-feed', benchPublishToFeed],
+  ['feed-serve', benchFeedServe],
+];
+
+console.log(`# Syndicate benchmarks — node ${process.version}, ${new Date().toISOString()}`);
+for (const [name, run] of suites) {
+  if (only.length > 0 && !only.includes(name)) continue;
+  printRows(name, await run());
+}
+process.exit(0);

@@ -1,0 +1,243 @@
+/**
+ * Composition root: every dependency built once from Config. `createSyndicate` opens the
+ * database (migrated), Redis and the queues; `startApi` and `startWorkers` add the HTTP
+ * listener and the BullMQ workers; `close` takes everything down in order.
+ */
+import { Worker, type Job } from 'bullmq';
+import type { FastifyInstance } from 'fastify';
+import type { Redis } from 'ioredis';
+import type { Config } from '../config/load.js';
+import { ARTICLE_CHANNEL_NAMES } from '../config/schema.js';
+import { buildApp } from './http/app.js';
+import { FeedCache } from './http/feed-cache.js';
+import type { Logger } from './logger.js';
+import type { ChannelDefinition } from './queue/channel-definition.js';
+import { fanOut } from './queue/fan-out.js';
+import { FeedBuilder, type FeedSite } from './queue/feed-builder.js';
+import { announceFeedChanges, feedChangesChannel, feedsChannel, FEEDS_CHANNEL, WEBSUB_JOB_OPTIONS } from './queue/feeds-delivery.js';
+import { JobName, PUBLISH_QUEUE, type PublishJobData } from './queue/jobs.js';
+import { Queues } from './queue/queues.js';
+import { createRedis } from './queue/redis.js';
+import { ArticleService } from './services/article-service.js';
+import { createPreviewRenderer } from './services/preview.js';
+import { ArticleStore } from './store/articles.js';
+import { openDatabase, type Database } from './store/database.js';
+import { DeliveryStore } from './store/deliveries.js';
+import { FeedDocumentStore } from './store/feed-documents.js';
+import { migrateToLatest } from './store/migrate.js';
+
+/** A worker role: the fan-out (`publish`) or one channel's queue. */
+export type WorkerRole = string;
+
+export interface Syndicate {
+  config: Config;
+  logger: Logger;
+  database: Database;
+  redis: Redis;
+  queues: Queues;
+  articles: ArticleStore;
+  deliveries: DeliveryStore;
+  documents: FeedDocumentStore;
+  builder: FeedBuilder;
+  channels: readonly ChannelDefinition[];
+  service: ArticleService;
+  /** Roles `startWorkers` accepts. */
+  roles: readonly WorkerRole[];
+  startApi(options?: { listen?: boolean }): Promise<FastifyInstance>;
+  startWorkers(roles: readonly WorkerRole[]): Promise<Worker[]>;
+  /** Stops taking work, lets running jobs finish (up to SHUTDOWN_TIMEOUT), closes connections. */
+  close(): Promise<void>;
+}
+
+/** Lease of a ledger claim: longer than any single call's time-out. */
+const DELIVERY_LEASE_MS = 120_000;
+
+/** Feed branding and limits from Config. */
+export function feedSite(config: Config): FeedSite {
+  return {
+    title: config.site.title,
+    description: config.site.description,
+    language: config.site.language,
+    siteUrl: config.site.url,
+    publicBaseUrl: config.publicBaseUrl,
+    items: config.feeds.items,
+    hubs: config.feeds.hubs,
+    rebuildIntervalMs: config.feeds.rebuildIntervalMs,
+  };
+}
+
+export async function createSyndicate(config: Config, logger: Logger): Promise<Syndicate> {
+  const database = await openDatabase(config.databaseUrl);
+  const applied = await migrateToLatest(database);
+  if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
+
+  const redis = createRedis(config.redisUrl);
+  redis.on('error', (error) => logger.warn({ err: error.message }, 'redis connection error'));
+  const articles = new ArticleStore(database);
+  const deliveries = new DeliveryStore(database);
+  const documents = new FeedDocumentStore(database);
+
+  const site = feedSite(config);
+
+  // Only channels that are built join the registry; later issues add theirs here.
+  const implemented = new Set<string>([FEEDS_CHANNEL]);
+  const enabled = config.channels.filter((name) => implemented.has(name));
+  const notBuilt = config.channels.filter((name) => !implemented.has(name));
+  const queues = new Queues(redis, config.queuePrefix, enabled);
+
+  const builder: FeedBuilder = new FeedBuilder({
+    articles,
+    documents,
+    redis,
+    prefix: config.queuePrefix,
+    site,
+    logger,
+    onChanged: announceFeedChanges(redis, config.queuePrefix, config.feeds.hubs, (data) =>
+      queues.channel(FEEDS_CHANNEL).add(JobName.websubPing, data, WEBSUB_JOB_OPTIONS),
+    ),
+  });
+
+  const channels: ChannelDefinition[] = [];
+  if (enabled.includes(FEEDS_CHANNEL)) {
+    channels.push(
+      feedsChannel({
+        articles,
+        deliveries,
+        leaseMs: DELIVERY_LEASE_MS,
+        builder,
+        publicBaseUrl: config.publicBaseUrl,
+        hubs: config.feeds.hubs,
+      }),
+    );
+  }
+  logger.info(
+    { live: channels.map((c) => c.name), off: notBuilt, outbox: [] },
+    `channels: live ${channels.map((c) => c.name).join(', ') || 'none'}${notBuilt.length ? `; not built yet: ${notBuilt.join(', ')}` : ''}`,
+  );
+
+  const service = new ArticleService({ articles, deliveries, queues, builder, channels, articleChannelNames: ARTICLE_CHANNEL_NAMES });
+  const roles = [PUBLISH_QUEUE, ...channels.map((c) => c.name)];
+  const workers: Worker[] = [];
+  const subscribers: Redis[] = [];
+  let api: FastifyInstance | undefined;
+
+  async function startApi(options: { listen?: boolean } = {}): Promise<FastifyInstance> {
+    const cache = new FeedCache(documents);
+    const subscriber = createRedis(config.redisUrl);
+    subscriber.on('error', (error) => logger.warn({ err: error.message }, 'redis subscriber error'));
+    // After a reconnect we may have missed announcements: forget everything.
+    subscriber.on('ready', () => cache.invalidate());
+    subscriber.on('message', (_channel: string, message: string) => {
+      try {
+        cache.invalidate(JSON.parse(message) as string[]);
+      } catch {
+        cache.invalidate();
+      }
+    });
+    await subscriber.subscribe(feedChangesChannel(config.queuePrefix));
+    subscribers.push(subscriber);
+
+    api = await buildApp({
+      logger,
+      publisherToken: config.publisherToken,
+      publicBaseUrl: config.publicBaseUrl,
+      articles: service,
+      feeds: cache,
+      health: {
+        redis: async () => {
+          await redis.ping();
+        },
+        database: () => database.ping(),
+        channels: () => ({}),
+      },
+      preview: createPreviewRenderer({ site, channelNames: ARTICLE_CHANNEL_NAMES }),
+    });
+    if (options.listen ?? true) {
+      await api.listen({ port: config.port, host: config.host });
+    }
+    return api;
+  }
+
+  async function startWorkers(requested: readonly WorkerRole[]): Promise<Worker[]> {
+    for (const role of requested) {
+      if (!roles.includes(role)) throw new Error(`unknown worker role "${role}" (known: ${roles.join(', ')})`);
+    }
+    const started: Worker[] = [];
+    for (const role of requested) {
+      const worker =
+        role === PUBLISH_QUEUE
+          ? new Worker(
+              PUBLISH_QUEUE,
+              async (job: Job<PublishJobData>) => {
+                const result = await fanOut({ articles, deliveries, queues, channels }, job.data.articleId);
+                logger.info({ articleId: job.data.articleId, ...result }, 'article fanned out');
+                return result;
+              },
+              { connection: createRedis(config.redisUrl), prefix: config.queuePrefix, concurrency: 4 },
+            )
+          : channelWorker(channels.find((c) => c.name === role)!);
+      worker.on('failed', (job, error) =>
+        logger.warn({ queue: role, jobId: job?.id, attempts: job?.attemptsMade, err: error.message }, 'job failed'),
+      );
+      worker.on('error', (error) => logger.error({ queue: role, err: error.message }, 'worker error'));
+      started.push(worker);
+    }
+    workers.push(...started);
+    if (requested.includes(FEEDS_CHANNEL)) {
+      // A fresh database has no rendered feeds yet; readers should get an empty feed, not 404.
+      if (!(await documents.getValidators('site/rss'))) await builder.rebuildEverything();
+    }
+    return started;
+  }
+
+  function channelWorker(channel: ChannelDefinition): Worker {
+    return new Worker(channel.name, (job, token) => channel.process(job, token), {
+      connection: createRedis(config.redisUrl),
+      prefix: config.queuePrefix,
+      concurrency: channel.concurrency ?? 1,
+    });
+  }
+
+  async function close(): Promise<void> {
+    const deadline = config.shutdownTimeoutMs;
+    await api?.close();
+    // Let running jobs finish; past the deadline hand them back (they stall and run again).
+    await Promise.all(
+      workers.map(async (worker) => {
+        let timer: NodeJS.Timeout | undefined;
+        const graceful = worker.close();
+        const forced = new Promise<void>((resolve) => {
+          timer = setTimeout(() => {
+            logger.warn({ queue: worker.name }, 'jobs still running at the shutdown deadline; handing them back');
+            void worker.close(true).then(resolve, resolve);
+          }, deadline);
+        });
+        await Promise.race([graceful, forced]);
+        clearTimeout(timer);
+        await worker.disconnect().catch(() => {});
+      }),
+    );
+    await queues.close();
+    for (const subscriber of subscribers) subscriber.disconnect();
+    await redis.quit().catch(() => redis.disconnect());
+    await database.close();
+  }
+
+  return {
+    config,
+    logger,
+    database,
+    redis,
+    queues,
+    articles,
+    deliveries,
+    documents,
+    builder,
+    channels,
+    service,
+    roles,
+    startApi,
+    startWorkers,
+    close,
+  };
+}

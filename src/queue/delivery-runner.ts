@@ -1,0 +1,88 @@
+/**
+ * One delivery, the way LEDGER.md says: check what can cancel it, claim the row, reconcile an
+ * earlier attempt whose answer was lost, call, complete at once. Every channel goes through here.
+ */
+import { randomUUID } from 'node:crypto';
+import { DelayedError, type Job } from 'bullmq';
+import type { Delivery, DeliveryKey, DeliveryOutcome } from '../domain/delivery.js';
+import { TERMINAL_STATES } from '../domain/delivery.js';
+import type { ArticleRecord } from '../domain/article.js';
+import type { ArticleStore } from '../store/articles.js';
+import type { DeliveryStore } from '../store/deliveries.js';
+
+export interface DeliveryRunnerDeps {
+  articles: ArticleStore;
+  deliveries: DeliveryStore;
+  /** How long a claim protects a row from other workers. Longer than any call's time-out. */
+  leaseMs: number;
+  now?: () => Date;
+}
+
+export interface DeliveryHandlers {
+  /** Looks on the platform for what an earlier, unanswered attempt may have made. */
+  reconcile?: (article: ArticleRecord, delivery: Delivery) => Promise<DeliveryOutcome | null>;
+  /** Makes the delivery. Throwing counts as a retryable failure. */
+  call: (article: ArticleRecord, delivery: Delivery) => Promise<DeliveryOutcome>;
+}
+
+export type RunResult =
+  { ran: true; outcome: DeliveryOutcome } | { ran: false; reason: 'missing' | 'cancelled' | 'finished'; delivery: Delivery | null };
+
+/** Thrown after a retryable outcome so that BullMQ backs off and runs the job again. */
+export class RetryableDeliveryError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RetryableDeliveryError';
+  }
+}
+
+/**
+ * Runs the ledger protocol for `key` inside a BullMQ job. Returns what happened; throws
+ * RetryableDeliveryError (BullMQ retries with back-off) or DelayedError (someone else holds a
+ * live claim: look again when it expires, without spending an attempt).
+ */
+export async function runDelivery(
+  deps: DeliveryRunnerDeps,
+  job: Job,
+  token: string | undefined,
+  key: DeliveryKey,
+  handlers: DeliveryHandlers,
+): Promise<RunResult> {
+  const now = deps.now ?? (() => new Date());
+  const article = await deps.articles.get(key.articleId);
+  if (!article || article.state === 'retracted') {
+    await deps.deliveries.cancelPending(key.articleId, now(), key.channel);
+    return { ran: false, reason: article ? 'cancelled' : 'missing', delivery: await deps.deliveries.get(key) };
+  }
+
+  const claimToken = randomUUID();
+  const delivery = await deps.deliveries.claim(key, claimToken, deps.leaseMs, now());
+  if (!delivery) {
+    const current = await deps.deliveries.get(key);
+    if (current?.state === 'claimed' && current.claimedAt && token) {
+      // A live claim elsewhere (or ours from before a crash): come back when its lease ends.
+      await job.moveToDelayed(current.claimedAt.getTime() + deps.leaseMs + 50, token);
+      throw new DelayedError();
+    }
+    const finished = current !== null && TERMINAL_STATES.includes(current.state);
+    return { ran: false, reason: finished ? 'finished' : 'missing', delivery: current };
+  }
+
+  let outcome: DeliveryOutcome | null = null;
+  try {
+    if (delivery.attempts > 1 && handlers.reconcile) outcome = await handlers.reconcile(article, delivery);
+    outcome ??= await handlers.call(article, delivery);
+  } catch (error) {
+    outcome = { state: 'retry', error: errorMessage(error) };
+  }
+
+  const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+  const final: DeliveryOutcome = outcome.state === 'retry' && lastAttempt ? { state: 'failed', error: outcome.error } : outcome;
+  await deps.deliveries.complete(key, claimToken, final, now());
+  if (final.state === 'retry') throw new RetryableDeliveryError(final.error);
+  return { ran: true, outcome: final };
+}
+
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,59 @@
+/**
+ * Queue and job names with their payloads: the one place that says what travels through Redis.
+ * One queue per channel, so a slow or rate-limited platform never delays another.
+ */
+
+/** The fan-out queue: articles whose time has come. */
+export const PUBLISH_QUEUE = 'publish';
+
+/** Job names. */
+export const JobName = {
+  /** publish queue: fan an article out to its channels. */
+  publish: 'publish',
+  /** channel queues: deliver one article to one channel (the ledger row says to whom). */
+  deliver: 'deliver',
+  /** feeds queue: rebuild after an update or retraction (no ledger row). */
+  refresh: 'refresh',
+  /** feeds queue: tell WebSub hubs that topics changed. */
+  websubPing: 'websub-ping',
+} as const;
+
+export interface PublishJobData {
+  articleId: string;
+}
+
+export interface DeliverJobData {
+  articleId: string;
+  /** Ledger target: '' for a feed or a social account. */
+  target: string;
+  /** Feeds only: the change generation this job must see rendered (see feed-builder.ts). */
+  generation?: number;
+}
+
+export interface RefreshJobData {
+  articleId: string;
+  generation: number;
+}
+
+export interface WebsubPingJobData {
+  topics: string[];
+}
+
+/**
+ * Deterministic job ids. BullMQ refuses ids with ':' and ids that are integers, and article ids
+ * may be all digits, so every id carries a word prefix.
+ */
+export const jobIds = {
+  publish: (articleId: string) => `publish-${articleId}`,
+  deliver: (articleId: string, target = '') => (target ? `deliver-${articleId}-${target}` : `deliver-${articleId}`),
+  retry: (articleId: string, attempt: number) => `retry-${articleId}-${attempt}`,
+  refresh: (articleId: string, generation: number) => `refresh-${articleId}-${generation}`,
+};
+
+/** Default options for every job: retried with exponential back-off, kept a while for the dashboard. */
+export const DEFAULT_JOB_OPTIONS = {
+  attempts: 8,
+  backoff: { type: 'exponential', delay: 1000 },
+  removeOnComplete: { age: 7 * 24 * 3600, count: 10_000 },
+  removeOnFail: { age: 30 * 24 * 3600 },
+} as const;
