@@ -10,6 +10,7 @@ import type { Config } from '../config/load.js';
 import { ARTICLE_CHANNEL_NAMES } from '../config/schema.js';
 import { buildApp } from './http/app.js';
 import { FeedCache } from './http/feed-cache.js';
+import { FEED_CACHE_CONTROL } from './http/routes/feeds.js';
 import type { Logger } from './logger.js';
 import type { ChannelDefinition } from './queue/channel-definition.js';
 import { fanOut } from './queue/fan-out.js';
@@ -122,7 +123,7 @@ export async function createSyndicate(config: Config, logger: Logger): Promise<S
   let api: FastifyInstance | undefined;
 
   async function startApi(options: { listen?: boolean } = {}): Promise<FastifyInstance> {
-    const cache = new FeedCache(documents);
+    const cache = new FeedCache(documents, FEED_CACHE_CONTROL);
     const subscriber = createRedis(config.redisUrl);
     subscriber.on('error', (error) => logger.warn({ err: error.message }, 'redis subscriber error'));
     // After a reconnect we may have missed announcements: forget everything.

@@ -5,9 +5,23 @@
 
 export type Coding = 'br' | 'gzip' | 'identity';
 
+// Clients send a handful of distinct Accept-Encoding values; parse each once.
+const chosen = new Map<string, Coding>();
+const MAX_REMEMBERED = 256;
+
 /** Picks brotli, then gzip, then identity, honouring `q=0` exclusions in Accept-Encoding. */
 export function chooseCoding(acceptEncoding: string | undefined): Coding {
   if (!acceptEncoding) return 'identity';
+  let coding = chosen.get(acceptEncoding);
+  if (coding === undefined) {
+    coding = parseAcceptEncoding(acceptEncoding);
+    if (chosen.size >= MAX_REMEMBERED) chosen.clear();
+    chosen.set(acceptEncoding, coding);
+  }
+  return coding;
+}
+
+function parseAcceptEncoding(acceptEncoding: string): Coding {
   const accepted = new Map<string, number>();
   for (const part of acceptEncoding.toLowerCase().split(',')) {
     const [name, ...params] = part.trim().split(';');

@@ -3,46 +3,53 @@
  * round trip. Entries are dropped when the feeds worker announces a change (Redis pub/sub) and
  * revalidated against the database after `maxAgeMs` in case an announcement was missed.
  */
-import type { FeedDocument, FeedDocumentStore } from '../store/feed-documents.js';
+import type { FeedDocumentStore } from '../store/feed-documents.js';
+import { prepareFeed, type ServedFeed } from './served-feed.js';
 
 interface Entry {
-  document: FeedDocument | null;
+  feed: ServedFeed | null;
   checkedAt: number;
 }
 
 export class FeedCache {
   private readonly entries = new Map<string, Entry>();
-  private readonly loading = new Map<string, Promise<FeedDocument | null>>();
+  private readonly loading = new Map<string, Promise<ServedFeed | null>>();
 
+  /**
+   * @param cacheControl the Cache-Control header feeds are served with
+   * @param maxAgeMs how long an entry is trusted without asking the database. @defaultValue 5000
+   */
   constructor(
     private readonly documents: FeedDocumentStore,
+    private readonly cacheControl: string,
     private readonly maxAgeMs = 5000,
   ) {}
 
-  /** The stored document for `key`, or null when there is none. */
-  async get(key: string): Promise<FeedDocument | null> {
+  /** The stored feed for `key`, ready to serve, or null when there is none. */
+  async get(key: string): Promise<ServedFeed | null> {
     const entry = this.entries.get(key);
     const now = Date.now();
-    if (entry && now - entry.checkedAt < this.maxAgeMs) return entry.document;
-    if (entry?.document) {
+    if (entry && now - entry.checkedAt < this.maxAgeMs) return entry.feed;
+    if (entry?.feed) {
       const validators = await this.documents.getValidators(key);
-      if (validators?.etag === entry.document.etag) {
+      if (validators?.etag === entry.feed.document.etag) {
         entry.checkedAt = now;
-        return entry.document;
+        return entry.feed;
       }
     }
     return this.load(key);
   }
 
-  private load(key: string): Promise<FeedDocument | null> {
+  private load(key: string): Promise<ServedFeed | null> {
     // One database read per key however many requests arrive while it runs.
     const inFlight = this.loading.get(key);
     if (inFlight) return inFlight;
     const pending = this.documents
       .get(key)
       .then((document) => {
-        this.entries.set(key, { document, checkedAt: Date.now() });
-        return document;
+        const feed = document ? prepareFeed(document, this.cacheControl) : null;
+        this.entries.set(key, { feed, checkedAt: Date.now() });
+        return feed;
       })
       .finally(() => this.loading.delete(key));
     this.loading.set(key, pending);

@@ -143,19 +143,30 @@ export class FeedBuilder {
     const dirty = Object.keys(await this.deps.redis.hgetall(this.keys.dirty));
     const slugs = everything ? [...new Set([...dirty, ...(await this.deps.articles.listCategorySlugs())])] : dirty;
 
-    const changedKeys: string[] = [];
-    changedKeys.push(...(await this.renderTarget(undefined)));
-    for (const slug of slugs) changedKeys.push(...(await this.renderTarget(slug)));
+    // The site-wide feeds are announced as soon as they are stored: most readers follow them,
+    // and they should not wait for every category feed.
+    const siteKeys = await this.renderTarget(undefined);
+    await this.announce(siteKeys);
+    const categoryKeys: string[] = [];
+    for (const slug of slugs) categoryKeys.push(...(await this.renderTarget(slug)));
+    await this.announce(categoryKeys);
+    const changedKeys = [...siteKeys, ...categoryKeys];
 
     await this.deps.redis.eval(MARK_BUILT, 2, this.keys.built, this.keys.dirty, generation, ...dirty);
     await this.deps.redis.set(this.keys.lastBuild, Date.now());
-    const topics = changedKeys.map((key) => topicForKey(this.deps.site.publicBaseUrl, key));
-    if (changedKeys.length > 0) await this.deps.onChanged(changedKeys, topics);
     this.deps.logger.info(
       { generation, categories: slugs.length, changed: changedKeys.length, ms: Math.round(performance.now() - started) },
       'feeds rebuilt',
     );
     return { rebuilt: true, changedKeys };
+  }
+
+  private async announce(keys: string[]): Promise<void> {
+    if (keys.length === 0) return;
+    await this.deps.onChanged(
+      keys,
+      keys.map((key) => topicForKey(this.deps.site.publicBaseUrl, key)),
+    );
   }
 
   /** Renders one feed (site-wide when `slug` is undefined) in every format; returns changed keys. */

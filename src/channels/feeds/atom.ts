@@ -6,7 +6,7 @@ import { Feed } from 'feed';
 import { cleanLine } from '../../domain/text.js';
 import { atomEntryId, atomFeedId, entryText, feedTitle } from './entry-fields.js';
 import type { FeedContext, FeedItem } from './feed-model.js';
-import { addRootAttributes, insertAfterElement, replaceOnce, XmlSlots } from './xml-slots.js';
+import { addRootAttributes, insertAfterElement, XmlSlots } from './xml-slots.js';
 
 /** Renders an Atom 1.0 document. */
 export function renderAtom(items: readonly FeedItem[], context: FeedContext): string {
@@ -53,7 +53,15 @@ export function renderAtom(items: readonly FeedItem[], context: FeedContext): st
   let xml = feed.atom1();
   // feed#192: entry titles and summaries are always type="html"; ours are plain text, and an
   // "html" title would make readers decode "&lt;" in it as "<" (or render "<b>" as bold).
-  for (const slot of plainText) xml = replaceOnce(xml, `type="html"><![CDATA[${slot}]]>`, `type="text">${slot}`);
+  // One pass over the document (a replaceOnce per slot was quadratic: 9 s for 1,000 entries).
+  const plain = new Set(plainText);
+  let retyped = 0;
+  xml = xml.replace(/type="html"><!\[CDATA\[(\uFFFF\d+\uFFFF)\]\]>/g, (match, slot: string) => {
+    if (!plain.has(slot)) return match;
+    retyped++;
+    return `type="text">${slot}`;
+  });
+  if (retyped !== plain.size) throw new Error('feed rendering: an entry title or summary was not where expected');
   // feed#196: no xml:lang on the feed element.
   if (context.language) xml = addRootAttributes(xml, 'feed', { 'xml:lang': slots.slot(context.language) });
   xml = insertAfterElement(xml, self, [

@@ -6,21 +6,9 @@ import { createHash } from 'node:crypto';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 import type { FeedFormat } from './feed-model.js';
 import { FEED_CONTENT_TYPES } from './render.js';
+import type { FeedDocument } from '../../domain/feed-document.js';
 
-/** A stored feed: what a GET needs to answer with 200, 304 or a pre-compressed body. */
-export interface FeedDocument {
-  /** Where it is stored, from {@link feedKey}. */
-  key: string;
-  contentType: string;
-  /** The identity (uncompressed) UTF-8 body. */
-  body: Buffer;
-  gzip: Buffer;
-  brotli: Buffer;
-  /** Strong validator of the identity body: a quoted base64url SHA-256 prefix, never `W/`. */
-  etag: string;
-  /** Whole seconds: HTTP dates cannot carry milliseconds, and If-Modified-Since must compare equal. */
-  lastModified: Date;
-}
+export type { FeedDocument };
 
 /**
  * Builds the stored form of a rendered feed, with one ETag for the feed text whatever the

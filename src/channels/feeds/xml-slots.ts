@@ -126,15 +126,3 @@ export function addRootAttributes(xml: string, root: string, attributes: Record<
   const end = match.index + tag.length;
   return xml.slice(0, end) + added + xml.slice(end);
 }
-
-/**
- * Replaces the one occurrence of `search` in `xml`.
- * @throws Error when `search` does not occur exactly once, so a change in `feed`'s output fails loudly.
- */
-export function replaceOnce(xml: string, search: string, replacement: string): string {
-  const at = xml.indexOf(search);
-  if (at < 0 || xml.indexOf(search, at + search.length) >= 0) {
-    throw new Error('feed rendering: expected markup not found exactly once');
-  }
-  return xml.slice(0, at) + replacement + xml.slice(at + search.length);
-}

@@ -18,7 +18,10 @@ export function makeArticle(overrides: Partial<Article> = {}): Article {
     title: 'Harbour bridge reopens after repairs',
     summary: 'The bridge carries traffic again from Monday.',
     contentHtml: '<p>The bridge carries traffic again from <strong>Monday</strong>.</p>',
-    authors: [{ name: 'Ana Lima', email: 'ana@example.com' }, { name: 'Kofi Mensah', url: 'https://news.example.com/kofi' }],
+    authors: [
+      { name: 'Ana Lima', email: 'ana@example.com' },
+      { name: 'Kofi Mensah', url: 'https://news.example.com/kofi' },
+    ],
     categories: [
       { name: 'City', slug: 'city' },
       { name: 'Transport & Roads', slug: 'transport-roads' },
@@ -55,11 +58,49 @@ export function makeContext(overrides: Partial<FeedContext> = {}): FeedContext {
 
 /** Fragments that have broken feed generators: CDATA ends, markup, controls, bidi, ZWJ emoji. */
 const HOSTILE_FRAGMENTS = [
-  ']]>', '<![CDATA[', ']]]]><![CDATA[>', '&', '&amp;', '&lt;', '&#0;', '&nbsp;', '<', '>', '"', "'",
-  '<script>alert(1)</script>', '</title>', '<b>', '\u0000', '\u0001', '\u0008', '\u000B', '\u001F',
-  '\u007F', '\u0085', '\uFFFE', '\uFFFF', '\uD800', '\uDFFF', '\r', '\r\n', '\n', '\t', ' ',
-  '\u00A0', '\u2028', '\u202E', 'مرحبا بالعالم', 'שלום', '日本語のテキスト', '한국어', '👩‍👩‍👧‍👦', '🏳️‍🌈',
-  '👍🏽', 'e\u0301', 'plain words',
+  ']]>',
+  '<![CDATA[',
+  ']]]]><![CDATA[>',
+  '&',
+  '&amp;',
+  '&lt;',
+  '&#0;',
+  '&nbsp;',
+  '<',
+  '>',
+  '"',
+  "'",
+  '<script>alert(1)</script>',
+  '</title>',
+  '<b>',
+  '\u0000',
+  '\u0001',
+  '\u0008',
+  '\u000B',
+  '\u001F',
+  '\u007F',
+  '\u0085',
+  '\uFFFE',
+  '\uFFFF',
+  '\uD800',
+  '\uDFFF',
+  '\r',
+  '\r\n',
+  '\n',
+  '\t',
+  ' ',
+  '\u00A0',
+  '\u2028',
+  '\u202E',
+  'مرحبا بالعالم',
+  'שלום',
+  '日本語のテキスト',
+  '한국어',
+  '👩‍👩‍👧‍👦',
+  '🏳️‍🌈',
+  '👍🏽',
+  'e\u0301',
+  'plain words',
 ];
 
 /** Arbitrary text: any UTF-16 (lone surrogates included), any graphemes, or hostile fragments. */
@@ -73,9 +114,7 @@ export const hostileText: fc.Arbitrary<string> = fc.oneof(
 );
 
 /** An absolute URL normalised the way the domain stores it. */
-export const webUrl: fc.Arbitrary<string> = fc
-  .webUrl({ withQueryParameters: true, withFragments: true })
-  .map((url) => new URL(url).href);
+export const webUrl: fc.Arbitrary<string> = fc.webUrl({ withQueryParameters: true, withFragments: true }).map((url) => new URL(url).href);
 
 // XML 1.0 §2.2 Char.
 const NOT_XML_CHAR = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;

@@ -5,16 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { parseArticle, type Article } from '../../../../src/domain/article.js';
 import { cleanLine, cleanText } from '../../../../src/domain/text.js';
 import { FEED_CONTENT_TYPES, renderFeed, type FeedContext, type FeedItem } from '../../../../src/channels/feeds/render.js';
-import {
-  expectWellFormedXml,
-  hostileText,
-  makeArticle,
-  makeContext,
-  makeItem,
-  PUBLISHED,
-  UPDATED,
-  webUrl,
-} from './feed-test-kit.js';
+import { expectWellFormedXml, hostileText, makeArticle, makeContext, makeItem, PUBLISHED, UPDATED, webUrl } from './feed-test-kit.js';
 
 function rss(items: FeedItem[], context: FeedContext = makeContext()) {
   const xml = renderFeed('rss', items, context);
@@ -245,8 +236,16 @@ describe('renderFeed in every format', () => {
   it('advertises every WebSub hub with rel="hub" in all three formats', () => {
     const hubs = ['https://pubsubhubbub.appspot.com/', 'https://websub.example.net/hub'];
     const context = makeContext({ hubs });
-    expect(rss([], context).feed.atom?.links?.filter((link) => link.rel === 'hub').map((link) => link.href)).toEqual(hubs);
-    expect(atom([], context).feed.links?.filter((link) => link.rel === 'hub').map((link) => link.href)).toEqual(hubs);
+    expect(
+      rss([], context)
+        .feed.atom?.links?.filter((link) => link.rel === 'hub')
+        .map((link) => link.href),
+    ).toEqual(hubs);
+    expect(
+      atom([], context)
+        .feed.links?.filter((link) => link.rel === 'hub')
+        .map((link) => link.href),
+    ).toEqual(hubs);
     expect(json([], context).hubs).toEqual(hubs.map((url) => ({ type: 'WebSub', url })));
   });
 
@@ -296,10 +295,16 @@ const hostileArticle: fc.Arbitrary<Article> = fc
     summary: hostileText,
     contentHtml: hostileText,
     authors: fc.array(
-      fc.record({ name: hostileText, email: fc.option(fc.emailAddress(), { nil: undefined }), url: fc.option(webUrl, { nil: undefined }) }, { requiredKeys: ['name'] }),
+      fc.record(
+        { name: hostileText, email: fc.option(fc.emailAddress(), { nil: undefined }), url: fc.option(webUrl, { nil: undefined }) },
+        { requiredKeys: ['name'] },
+      ),
       { maxLength: 3 },
     ),
-    categories: fc.array(hostileText.map((name) => ({ name, slug: 'slug' })), { maxLength: 4 }),
+    categories: fc.array(
+      hostileText.map((name) => ({ name, slug: 'slug' })),
+      { maxLength: 4 },
+    ),
     image: fc.option(fc.record({ url: webUrl, alt: hostileText, credit: hostileText }), { nil: null }),
   })
   .map((fields) => makeArticle(fields));
@@ -309,7 +314,10 @@ const hostileContext: fc.Arbitrary<FeedContext> = fc
     title: hostileText,
     description: hostileText,
     hubs: fc.array(webUrl, { maxLength: 2 }),
-    category: fc.option(hostileText.map((name) => ({ name, slug: 'slug' })), { nil: undefined }),
+    category: fc.option(
+      hostileText.map((name) => ({ name, slug: 'slug' })),
+      { nil: undefined },
+    ),
   })
   .map((fields) => makeContext(fields));
 
@@ -321,10 +329,7 @@ describe('renderFeed for any input', () => {
         const fromRss = rss(items, context).feed;
         const fromAtom = atom(items, context).feed;
         const fromJson = json(items, context);
-        const feedTitle = [context.title, context.category?.name ?? '']
-          .map(cleanLine)
-          .filter(Boolean)
-          .join(' – ');
+        const feedTitle = [context.title, context.category?.name ?? ''].map(cleanLine).filter(Boolean).join(' – ');
         expect(fromRss.title ?? '').toBe(feedTitle);
         expect(fromAtom.title?.value ?? '').toBe(feedTitle);
         expect(fromJson.title).toBe(feedTitle);
@@ -367,7 +372,10 @@ describe('renderFeed for any input', () => {
       title: hostileText.map((text) => `${text}x`),
       summary: hostileText.map((text) => text.slice(0, 900)),
       contentHtml: hostileText,
-      categories: fc.array(hostileText.map((text) => `${text.slice(0, 90)}c`), { maxLength: 3 }),
+      categories: fc.array(
+        hostileText.map((text) => `${text.slice(0, 90)}c`),
+        { maxLength: 3 },
+      ),
       authors: fc.array(fc.record({ name: hostileText.map((text) => `${text.slice(0, 190)}n`) }), { maxLength: 2 }),
     });
     let rendered = 0;

@@ -1,0 +1,40 @@
+/**
+ * A stored feed document with everything a response needs computed once, when it enters the
+ * cache, instead of on every request: bodies and headers per content-coding.
+ */
+import type { FeedDocument } from '../store/feed-documents.js';
+import { representationEtag, type Coding } from './conditional.js';
+
+export interface ServedFeed {
+  document: FeedDocument;
+  body: Record<Coding, Buffer>;
+  /** Headers of a 200 answer, per coding. */
+  headers: Record<Coding, Record<string, string>>;
+  /** Headers of a 304 answer, per coding (RFC 9110 §15.4.5: the validators and caching fields). */
+  notModifiedHeaders: Record<Coding, Record<string, string>>;
+}
+
+const CODINGS: readonly Coding[] = ['identity', 'gzip', 'br'];
+
+export function prepareFeed(document: FeedDocument, cacheControl: string): ServedFeed {
+  const lastModified = document.lastModified.toUTCString();
+  const body = { identity: document.body, gzip: document.gzip, br: document.brotli };
+  const headers = {} as ServedFeed['headers'];
+  const notModifiedHeaders = {} as ServedFeed['notModifiedHeaders'];
+  for (const coding of CODINGS) {
+    const common = {
+      etag: representationEtag(document.etag, coding),
+      'last-modified': lastModified,
+      'cache-control': cacheControl,
+      vary: 'Accept-Encoding',
+    };
+    notModifiedHeaders[coding] = common;
+    headers[coding] = {
+      ...common,
+      'content-type': document.contentType,
+      'x-content-type-options': 'nosniff',
+      ...(coding === 'identity' ? {} : { 'content-encoding': coding }),
+    };
+  }
+  return { document, body, headers, notModifiedHeaders };
+}

@@ -1,0 +1,275 @@
+/**
+ * Stored articles: the current revision in `articles`, every revision in
+ * `article_revisions`, the current categories in `article_categories`.
+ */
+import type { Insertable, Kysely, Selectable, Transaction } from 'kysely';
+import type { ArticleRecord, ArticleState, Author, ArticleImage, Category, ChannelChoice } from '../domain/article.js';
+import type { Database } from './database.js';
+import type { ArticlesTable, Schema } from './schema.js';
+
+/** The `cursor` given to {@link ArticleStore.list} is not one it handed out. */
+export class InvalidCursorError extends Error {
+  override readonly name = 'InvalidCursorError';
+  constructor(message = 'the cursor is not valid') {
+    super(message);
+  }
+}
+
+export interface ListArticlesOptions {
+  /** Page size. */
+  limit: number;
+  /** `nextCursor` from the previous page; absent or null for the first page. */
+  cursor?: string | null;
+  /** Only articles in this state. @defaultValue every state */
+  state?: ArticleState;
+}
+
+export interface ArticlePage {
+  items: ArticleRecord[];
+  /** Pass it back for the next page; null on the last page. */
+  nextCursor: string | null;
+}
+
+export interface ListPublishedOptions {
+  limit: number;
+  /** Only articles in this category. @defaultValue every category */
+  categorySlug?: string;
+}
+
+export interface ArticleRevision {
+  revision: number;
+  createdAt: Date;
+}
+
+type ArticleRow = Selectable<ArticlesTable>;
+
+/** Reads and writes articles; every write of content also records a revision. */
+export class ArticleStore {
+  private readonly db: Kysely<Schema>;
+
+  constructor(database: Database) {
+    this.db = database.db;
+  }
+
+  /** The article, or null when there is none with this id. */
+  async get(id: string): Promise<ArticleRecord | null> {
+    const row = await this.db.selectFrom('articles').selectAll().where('id', '=', id).executeTakeFirst();
+    return row ? toRecord(row) : null;
+  }
+
+  /**
+   * Stores a new article with its first revision and categories, in one transaction.
+   * @returns false, writing nothing, when an article with this id already exists.
+   */
+  async insert(record: ArticleRecord): Promise<boolean> {
+    return this.db.transaction().execute(async (trx) => {
+      const result = await trx
+        .insertInto('articles')
+        .values(toRow(record))
+        .onConflict((conflict) => conflict.column('id').doNothing())
+        .executeTakeFirst();
+      if (Number(result.numInsertedOrUpdatedRows ?? 0n) === 0) return false;
+      await writeRevisionAndCategories(trx, record, false);
+      return true;
+    });
+  }
+
+  /**
+   * Replaces the article with `record` (whose `revision` is the new one) when the stored
+   * revision is still `expectedRevision`; records the revision and replaces the categories.
+   * @returns false, writing nothing, when the stored revision has moved on (or there is no such article).
+   * @throws RangeError when `record.revision` is not greater than `expectedRevision`.
+   */
+  async update(record: ArticleRecord, expectedRevision: number): Promise<boolean> {
+    if (record.revision <= expectedRevision) {
+      throw new RangeError(`new revision ${record.revision} must be greater than ${expectedRevision}`);
+    }
+    const { id: _id, created_at: _createdAt, ...changes } = toRow(record);
+    return this.db.transaction().execute(async (trx) => {
+      const result = await trx
+        .updateTable('articles')
+        .set(changes)
+        .where('id', '=', record.id)
+        .where('revision', '=', expectedRevision)
+        .executeTakeFirst();
+      if (Number(result.numUpdatedRows) === 0) return false;
+      await writeRevisionAndCategories(trx, record, true);
+      return true;
+    });
+  }
+
+  /** Moves a scheduled article to published. @returns true when it was scheduled. */
+  async markPublished(id: string, now: Date): Promise<boolean> {
+    const result = await this.db
+      .updateTable('articles')
+      .set({ state: 'published', updated_at: now.getTime() })
+      .where('id', '=', id)
+      .where('state', '=', 'scheduled')
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  }
+
+  /** Retracts the article. @returns true when it was not retracted already. */
+  async retract(id: string, now: Date): Promise<boolean> {
+    const result = await this.db
+      .updateTable('articles')
+      .set({ state: 'retracted', retracted_at: now.getTime(), updated_at: now.getTime() })
+      .where('id', '=', id)
+      .where('state', '!=', 'retracted')
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  }
+
+  /**
+   * A page of articles, newest first (published_at, then id, descending). The cursor is a
+   * position, not an offset, so articles added meanwhile neither repeat nor skip items.
+   * @throws InvalidCursorError when `cursor` is malformed.
+   * @throws RangeError when `limit` is not a positive integer.
+   */
+  async list(options: ListArticlesOptions): Promise<ArticlePage> {
+    assertLimit(options.limit);
+    const after = options.cursor ? decodeCursor(options.cursor) : null;
+    let query = this.db.selectFrom('articles').selectAll();
+    if (options.state !== undefined) query = query.where('state', '=', options.state);
+    if (after !== null) {
+      query = query.where((eb) =>
+        eb.or([eb('published_at', '<', after.publishedAt), eb.and([eb('published_at', '=', after.publishedAt), eb('id', '<', after.id)])]),
+      );
+    }
+    // One extra row tells whether another page exists without a count.
+    const rows = await query
+      .orderBy('published_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(options.limit + 1)
+      .execute();
+    const page = rows.slice(0, options.limit);
+    const last = page.at(-1);
+    const nextCursor = rows.length > options.limit && last ? encodeCursor(last.published_at, last.id) : null;
+    return { items: page.map(toRecord), nextCursor };
+  }
+
+  /** The newest published articles, optionally only those in one category. */
+  async listPublished(options: ListPublishedOptions): Promise<ArticleRecord[]> {
+    assertLimit(options.limit);
+    let query = this.db.selectFrom('articles').selectAll('articles').where('articles.state', '=', 'published');
+    if (options.categorySlug !== undefined) {
+      query = query
+        .innerJoin('article_categories', 'article_categories.article_id', 'articles.id')
+        .where('article_categories.slug', '=', options.categorySlug);
+    }
+    const rows = await query.orderBy('articles.published_at', 'desc').orderBy('articles.id', 'desc').limit(options.limit).execute();
+    return rows.map(toRecord);
+  }
+
+  /** Slugs of the categories that have at least one published article, sorted. */
+  async listCategorySlugs(): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom('article_categories')
+      .innerJoin('articles', 'articles.id', 'article_categories.article_id')
+      .where('articles.state', '=', 'published')
+      .select('article_categories.slug')
+      .distinct()
+      .orderBy('article_categories.slug')
+      .execute();
+    return rows.map((row) => row.slug);
+  }
+
+  /** Every recorded revision of the article, oldest first (empty when there is none). */
+  async revisions(id: string): Promise<ArticleRevision[]> {
+    const rows = await this.db
+      .selectFrom('article_revisions')
+      .select(['revision', 'created_at'])
+      .where('article_id', '=', id)
+      .orderBy('revision')
+      .execute();
+    return rows.map((row) => ({ revision: row.revision, createdAt: new Date(row.created_at) }));
+  }
+}
+
+async function writeRevisionAndCategories(trx: Transaction<Schema>, record: ArticleRecord, replaceCategories: boolean): Promise<void> {
+  await trx
+    .insertInto('article_revisions')
+    .values({
+      article_id: record.id,
+      revision: record.revision,
+      body: JSON.stringify(record),
+      created_at: record.updatedAt.getTime(),
+    })
+    .execute();
+  if (replaceCategories) await trx.deleteFrom('article_categories').where('article_id', '=', record.id).execute();
+  // The domain de-duplicates slugs already; a Set keeps a stray duplicate from breaking the key.
+  const slugs = [...new Set(record.categories.map((category) => category.slug))];
+  if (slugs.length > 0) {
+    await trx
+      .insertInto('article_categories')
+      .values(slugs.map((slug) => ({ article_id: record.id, slug })))
+      .execute();
+  }
+}
+
+function toRow(record: ArticleRecord): Insertable<ArticlesTable> {
+  return {
+    id: record.id,
+    url: record.url,
+    title: record.title,
+    summary: record.summary,
+    content_html: record.contentHtml,
+    authors: JSON.stringify(record.authors),
+    categories: JSON.stringify(record.categories),
+    tags: JSON.stringify(record.tags),
+    image: record.image === null ? null : JSON.stringify(record.image),
+    channels: JSON.stringify(record.channels),
+    published_at: record.publishedAt.getTime(),
+    revision: record.revision,
+    state: record.state,
+    content_hash: record.contentHash,
+    created_at: record.createdAt.getTime(),
+    updated_at: record.updatedAt.getTime(),
+    retracted_at: record.retractedAt === null ? null : record.retractedAt.getTime(),
+  };
+}
+
+// The JSON columns are written only by toRow, so parsing trusts their shape.
+function toRecord(row: ArticleRow): ArticleRecord {
+  return {
+    id: row.id,
+    url: row.url,
+    title: row.title,
+    summary: row.summary,
+    contentHtml: row.content_html,
+    authors: JSON.parse(row.authors) as Author[],
+    categories: JSON.parse(row.categories) as Category[],
+    tags: JSON.parse(row.tags) as string[],
+    image: row.image === null ? null : (JSON.parse(row.image) as ArticleImage),
+    channels: JSON.parse(row.channels) as Record<string, ChannelChoice>,
+    publishedAt: new Date(row.published_at),
+    revision: row.revision,
+    state: row.state as ArticleState,
+    contentHash: row.content_hash,
+    createdAt: new Date(row.created_at),
+    updatedAt: new Date(row.updated_at),
+    retractedAt: row.retracted_at === null ? null : new Date(row.retracted_at),
+  };
+}
+
+function assertLimit(limit: number): void {
+  if (!Number.isSafeInteger(limit) || limit < 1) throw new RangeError(`limit must be a positive integer, got ${limit}`);
+}
+
+function encodeCursor(publishedAt: number, id: string): string {
+  return Buffer.from(JSON.stringify([publishedAt, id]), 'utf8').toString('base64url');
+}
+
+function decodeCursor(cursor: string): { publishedAt: number; id: string } {
+  if (!/^[A-Za-z0-9_-]{1,1024}$/.test(cursor)) throw new InvalidCursorError();
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw new InvalidCursorError();
+  }
+  if (!Array.isArray(value) || value.length !== 2 || !Number.isSafeInteger(value[0]) || typeof value[1] !== 'string') {
+    throw new InvalidCursorError();
+  }
+  return { publishedAt: value[0] as number, id: value[1] };
+}

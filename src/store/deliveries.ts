@@ -1,0 +1,243 @@
+/**
+ * The delivery ledger (LEDGER.md): one row per (article, channel, target), claimed with one
+ * conditional update and completed with another, so a delivery leaves at most once.
+ */
+import type { Kysely, Selectable } from 'kysely';
+import { CANCELLABLE_STATES } from '../domain/delivery.js';
+import type { Delivery, DeliveryKey, DeliveryOutcome, DeliveryState } from '../domain/delivery.js';
+import type { Database } from './database.js';
+import type { DeliveriesTable, Schema } from './schema.js';
+
+/** A row for {@link DeliveryStore.ensure}: the states a fan-out creates rows in. */
+export type EnsureDeliveryRow = DeliveryKey & {
+  state: 'queued' | 'scheduled' | 'skipped';
+  lastError?: string | null;
+};
+
+/**
+ * Rows per INSERT in {@link DeliveryStore.ensure}: 500 × 8 parameters stays far below
+ * SQLite's and PostgreSQL's bound-parameter limits while keeping statements few.
+ */
+export const ENSURE_CHUNK_SIZE = 500;
+
+type DeliveryRow = Selectable<DeliveriesTable>;
+
+/** Reads and writes the ledger. Every write is one statement (or one transaction for `ensure`). */
+export class DeliveryStore {
+  private readonly db: Kysely<Schema>;
+
+  constructor(database: Database) {
+    this.db = database.db;
+  }
+
+  /**
+   * Creates the rows of a fan-out, in chunks of {@link ENSURE_CHUNK_SIZE}, in one transaction.
+   * An existing row in `scheduled` takes the new state (how a scheduled article's rows become
+   * `queued`); any other existing row is left as it is, so running the fan-out again is harmless.
+   * When `rows` names a key twice, the first one counts.
+   */
+  async ensure(rows: EnsureDeliveryRow[], now: Date): Promise<void> {
+    const unique = new Map<string, EnsureDeliveryRow>();
+    for (const row of rows) {
+      const id = JSON.stringify([row.articleId, row.channel, row.target]);
+      // PostgreSQL refuses a statement that would upsert the same row twice.
+      if (!unique.has(id)) unique.set(id, row);
+    }
+    if (unique.size === 0) return;
+    const values = [...unique.values()].map((row) => ({
+      article_id: row.articleId,
+      channel: row.channel,
+      target: row.target,
+      state: row.state,
+      last_error: row.lastError ?? null,
+      created_at: now.getTime(),
+      updated_at: now.getTime(),
+    }));
+    await this.db.transaction().execute(async (trx) => {
+      for (let start = 0; start < values.length; start += ENSURE_CHUNK_SIZE) {
+        await trx
+          .insertInto('deliveries')
+          .values(values.slice(start, start + ENSURE_CHUNK_SIZE))
+          .onConflict((conflict) =>
+            conflict
+              .columns(['article_id', 'channel', 'target'])
+              .doUpdateSet((eb) => ({
+                state: eb.ref('excluded.state'),
+                last_error: eb.ref('excluded.last_error'),
+                updated_at: eb.ref('excluded.updated_at'),
+              }))
+              .where('deliveries.state', '=', 'scheduled')
+              // scheduled → scheduled would only move updated_at.
+              .where('excluded.state', '!=', 'scheduled'),
+          )
+          .execute();
+      }
+    });
+  }
+
+  /**
+   * Claims the row for one attempt (LEDGER.md step 1): it must be `queued` or `retry`, or
+   * `claimed` with a lease older than `leaseMs`. One conditional UPDATE, so of two claimers
+   * exactly one wins.
+   * @returns the claimed row (attempts already counted), or null when it was not claimable.
+   */
+  async claim(key: DeliveryKey, token: string, leaseMs: number, now: Date): Promise<Delivery | null> {
+    const row = await this.db
+      .updateTable('deliveries')
+      .set((eb) => ({
+        state: 'claimed',
+        claim_token: token,
+        claimed_at: now.getTime(),
+        attempts: eb('attempts', '+', 1),
+        updated_at: now.getTime(),
+      }))
+      .where('article_id', '=', key.articleId)
+      .where('channel', '=', key.channel)
+      .where('target', '=', key.target)
+      .where((eb) =>
+        eb.or([
+          eb('state', 'in', ['queued', 'retry']),
+          eb.and([eb('state', '=', 'claimed'), eb('claimed_at', '<', now.getTime() - leaseMs)]),
+        ]),
+      )
+      .returningAll()
+      .executeTakeFirst();
+    return row ? toDelivery(row) : null;
+  }
+
+  /**
+   * Records how a claimed attempt ended (LEDGER.md step 4), only while the claim is still
+   * `token`'s: a claimer whose lease was taken over cannot overwrite the new claimer's result.
+   * @returns true when it applied.
+   */
+  async complete(key: DeliveryKey, token: string, outcome: DeliveryOutcome, now: Date): Promise<boolean> {
+    const changes =
+      outcome.state === 'sent'
+        ? {
+            state: outcome.state,
+            external_id: outcome.externalId ?? null,
+            external_url: outcome.externalUrl ?? null,
+            updated_at: now.getTime(),
+          }
+        : { state: outcome.state, last_error: outcome.error, updated_at: now.getTime() };
+    const result = await this.db
+      .updateTable('deliveries')
+      .set(changes)
+      .where('article_id', '=', key.articleId)
+      .where('channel', '=', key.channel)
+      .where('target', '=', key.target)
+      .where('claim_token', '=', token)
+      .where('state', '=', 'claimed')
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  }
+
+  /** The row, or null when there is none. */
+  async get(key: DeliveryKey): Promise<Delivery | null> {
+    const row = await this.db
+      .selectFrom('deliveries')
+      .selectAll()
+      .where('article_id', '=', key.articleId)
+      .where('channel', '=', key.channel)
+      .where('target', '=', key.target)
+      .executeTakeFirst();
+    return row ? toDelivery(row) : null;
+  }
+
+  /** Every row of the article, ordered by channel then target. */
+  async listForArticle(articleId: string): Promise<Delivery[]> {
+    const rows = await this.db
+      .selectFrom('deliveries')
+      .selectAll()
+      .where('article_id', '=', articleId)
+      .orderBy('channel')
+      .orderBy('target')
+      .execute();
+    return rows.map(toDelivery);
+  }
+
+  /**
+   * Cancels what has not left yet (CANCELLABLE_STATES), for the article or one of its channels.
+   * Claimed rows are left to their claimer, which re-reads the article before calling out.
+   * @returns how many rows were cancelled.
+   */
+  async cancelPending(articleId: string, now: Date, channel?: string): Promise<number> {
+    let query = this.db
+      .updateTable('deliveries')
+      .set({ state: 'cancelled', updated_at: now.getTime() })
+      .where('article_id', '=', articleId)
+      .where('state', 'in', [...CANCELLABLE_STATES]);
+    if (channel !== undefined) query = query.where('channel', '=', channel);
+    const result = await query.executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  }
+
+  /**
+   * Puts `failed` rows back to `queued` (an operator's retry), releasing their claim token.
+   * Attempts and the last error stay, so the next claim reconciles first.
+   * @returns the keys requeued, ordered by channel then target.
+   */
+  async requeueFailed(articleId: string, now: Date, channel?: string): Promise<DeliveryKey[]> {
+    let query = this.db
+      .updateTable('deliveries')
+      .set({ state: 'queued', claim_token: null, updated_at: now.getTime() })
+      .where('article_id', '=', articleId)
+      .where('state', '=', 'failed');
+    if (channel !== undefined) query = query.where('channel', '=', channel);
+    const rows = await query.returning(['article_id', 'channel', 'target']).execute();
+    return rows
+      .map((row) => ({ articleId: row.article_id, channel: row.channel, target: row.target }))
+      .sort((a, b) => compare(a.channel, b.channel) || compare(a.target, b.target));
+  }
+
+  /**
+   * Sets the state whatever it was: for administrative transitions only, never for a job's
+   * own progress (that is `claim` and `complete`). `lastError` is left alone when omitted.
+   * @returns true when the row exists.
+   */
+  async setState(key: DeliveryKey, state: DeliveryState, now: Date, lastError?: string | null): Promise<boolean> {
+    const result = await this.db
+      .updateTable('deliveries')
+      .set({ state, updated_at: now.getTime(), ...(lastError === undefined ? {} : { last_error: lastError }) })
+      .where('article_id', '=', key.articleId)
+      .where('channel', '=', key.channel)
+      .where('target', '=', key.target)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  }
+
+  /** How many of the article's rows on `channel` are in each state; states with none are absent. */
+  async countByState(articleId: string, channel: string): Promise<Partial<Record<DeliveryState, number>>> {
+    const rows = await this.db
+      .selectFrom('deliveries')
+      .select((eb) => ['state', eb.fn.countAll().as('count')])
+      .where('article_id', '=', articleId)
+      .where('channel', '=', channel)
+      .groupBy('state')
+      .execute();
+    const counts: Partial<Record<DeliveryState, number>> = {};
+    for (const row of rows) counts[row.state as DeliveryState] = Number(row.count);
+    return counts;
+  }
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function toDelivery(row: DeliveryRow): Delivery {
+  return {
+    articleId: row.article_id,
+    channel: row.channel,
+    target: row.target,
+    state: row.state as DeliveryState,
+    attempts: row.attempts,
+    claimToken: row.claim_token,
+    claimedAt: row.claimed_at === null ? null : new Date(row.claimed_at),
+    externalId: row.external_id,
+    externalUrl: row.external_url,
+    lastError: row.last_error,
+    createdAt: new Date(row.created_at),
+    updatedAt: new Date(row.updated_at),
+  };
+}
