@@ -2,12 +2,14 @@
  * buildApp(deps) → a Fastify instance with every route. No listening, no I/O at build time:
  * tests drive it with `app.inject()`.
  */
+import { createServer } from 'node:http';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { AppError, ERROR_CODES, type ErrorCode } from '../errors.js';
 import type { ArticleService } from '../services/article-service.js';
 import { requireBearer } from './auth.js';
 import type { FeedCache } from './feed-cache.js';
+import { serveCachedFeed } from './feed-fast-path.js';
 import { articleRoutes } from './routes/articles.js';
 import { feedRoutes } from './routes/feeds.js';
 import { healthRoutes, type HealthChecks } from './routes/health.js';
@@ -61,6 +63,11 @@ function toAppError(error: FastifyError): AppError {
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
+    // Cached feeds are answered before Fastify routes anything (see feed-fast-path.ts).
+    serverFactory: (handler) =>
+      createServer((request, response) => {
+        if (!serveCachedFeed(deps.feeds, request, response)) handler(request, response);
+      }),
     // pino's Logger is a FastifyBaseLogger at run time; the generic types disagree on msgPrefix.
     loggerInstance: deps.logger as unknown as FastifyBaseLogger,
     // One log line per request would dominate feed-serving cost; errors are still logged.

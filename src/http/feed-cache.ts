@@ -25,6 +25,12 @@ export class FeedCache {
     private readonly maxAgeMs = 5000,
   ) {}
 
+  /** The cached feed for `key` when it is fresh, without waiting; undefined when `get` must look. */
+  peek(key: string): ServedFeed | null | undefined {
+    const entry = this.entries.get(key);
+    return entry && Date.now() - entry.checkedAt < this.maxAgeMs ? entry.feed : undefined;
+  }
+
   /** The stored feed for `key`, ready to serve, or null when there is none. */
   async get(key: string): Promise<ServedFeed | null> {
     const entry = this.entries.get(key);

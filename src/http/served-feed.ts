@@ -3,7 +3,8 @@
  * cache, instead of on every request: bodies and headers per content-coding.
  */
 import type { FeedDocument } from '../store/feed-documents.js';
-import { representationEtag, type Coding } from './conditional.js';
+import type { IncomingHttpHeaders } from 'node:http';
+import { chooseCoding, isNotModified, representationEtag, type Coding } from './conditional.js';
 
 export interface ServedFeed {
   document: FeedDocument;
@@ -37,4 +38,19 @@ export function prepareFeed(document: FeedDocument, cacheControl: string): Serve
     };
   }
   return { document, body, headers, notModifiedHeaders };
+}
+
+export interface FeedResponse {
+  status: 200 | 304;
+  headers: Record<string, string>;
+  body: Buffer | undefined;
+}
+
+/** The answer to a GET of `feed`: the right coding, or 304 when the client's copy is current. */
+export function feedResponse(feed: ServedFeed, request: IncomingHttpHeaders): FeedResponse {
+  const coding = chooseCoding(request['accept-encoding']);
+  if (isNotModified(request, feed.document.etag, feed.document.lastModified)) {
+    return { status: 304, headers: feed.notModifiedHeaders[coding], body: undefined };
+  }
+  return { status: 200, headers: feed.headers[coding], body: feed.body[coding] };
 }

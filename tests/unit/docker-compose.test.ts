@@ -63,3 +63,22 @@ describe('docker-compose.yml', () => {
     }
   });
 });
+
+describe('Dockerfile', () => {
+  const dockerfile = readFileSync(new URL('../../Dockerfile', import.meta.url), 'utf8');
+
+  it('runs the CLI entry that exists in the repository', () => {
+    const entry = /ENTRYPOINT \["node", "([^"]+)"\]/.exec(dockerfile)?.[1];
+    expect(entry).toBe('bin/syndicate.js');
+    expect(() => readFileSync(new URL(`../../${entry}`, import.meta.url))).not.toThrow();
+  });
+
+  it('copies every folder the CLI imports at run time', () => {
+    for (const folder of ['bin', 'config', 'src']) expect(dockerfile).toContain(`COPY ${folder} ./${folder}`);
+  });
+
+  it('is the image the api and worker services build', () => {
+    expect(services.api?.build).toBe('.');
+    expect(services.worker?.build).toBe('.');
+  });
+});

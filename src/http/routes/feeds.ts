@@ -7,8 +7,8 @@ import { feedKey } from '../../channels/feeds/document.js';
 import type { FeedFormat } from '../../channels/feeds/render.js';
 import { FEED_FILE_NAMES } from '../../channels/feeds/urls.js';
 import { AppError } from '../../errors.js';
-import { chooseCoding, isNotModified } from '../conditional.js';
 import type { FeedCache } from '../feed-cache.js';
+import { feedResponse, type ServedFeed } from '../served-feed.js';
 
 export interface FeedRoutesOptions {
   cache: FeedCache;
@@ -18,14 +18,17 @@ export interface FeedRoutesOptions {
 export const FEED_CACHE_CONTROL = 'public, max-age=60';
 
 export const feedRoutes: FastifyPluginAsync<FeedRoutesOptions> = async (app, { cache }) => {
-  async function serve(request: FastifyRequest, reply: FastifyReply, key: string) {
-    const feed = await cache.get(key);
+  function respond(request: FastifyRequest, reply: FastifyReply, feed: ServedFeed | null) {
     if (!feed) throw new AppError('NOT_FOUND', 'no such feed');
-    const coding = chooseCoding(request.headers['accept-encoding']);
-    if (isNotModified(request.headers, feed.document.etag, feed.document.lastModified)) {
-      return reply.status(304).headers(feed.notModifiedHeaders[coding]).send();
-    }
-    return reply.headers(feed.headers[coding]).send(feed.body[coding]);
+    const answer = feedResponse(feed, request.headers);
+    return reply.status(answer.status).headers(answer.headers).send(answer.body);
+  }
+
+  // Synchronous when the feed is cached: this is the path every poll of every reader takes.
+  function serve(request: FastifyRequest, reply: FastifyReply, key: string) {
+    const cached = cache.peek(key);
+    if (cached !== undefined) return respond(request, reply, cached);
+    return cache.get(key).then((feed) => respond(request, reply, feed));
   }
 
   for (const [format, fileName] of Object.entries(FEED_FILE_NAMES) as Array<[FeedFormat, string]>) {

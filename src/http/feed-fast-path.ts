@@ -1,0 +1,45 @@
+/**
+ * The fast path for the requests that dominate traffic: feed readers polling a feed that is
+ * already cached. Answered straight on the node:http server, before Fastify's routing, with
+ * the same bytes and headers the Fastify route would send (both use `feedResponse`). Anything
+ * else — an uncached or unknown feed, a query string, another method — goes to Fastify.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { feedKey } from '../channels/feeds/document.js';
+import type { FeedFormat } from '../channels/feeds/render.js';
+import { FEED_FILE_NAMES } from '../channels/feeds/urls.js';
+import type { FeedCache } from './feed-cache.js';
+import { feedResponse } from './served-feed.js';
+
+const SITE_PATHS = new Map(
+  (Object.entries(FEED_FILE_NAMES) as Array<[FeedFormat, string]>).map(([format, file]) => [`/${file}`, feedKey(format)]),
+);
+const FORMAT_BY_FILE = new Map((Object.entries(FEED_FILE_NAMES) as Array<[FeedFormat, string]>).map(([format, file]) => [file, format]));
+const CATEGORY_PATH = /^\/categories\/([^/?#]+)\/([a-z]+\.(?:xml|json))$/;
+
+function keyFor(url: string): string | undefined {
+  const site = SITE_PATHS.get(url);
+  if (site !== undefined) return site;
+  const match = CATEGORY_PATH.exec(url);
+  if (!match) return undefined;
+  const format = FORMAT_BY_FILE.get(match[2]!);
+  if (!format) return undefined;
+  try {
+    return feedKey(format, decodeURIComponent(match[1]!).toLowerCase());
+  } catch {
+    return undefined;
+  }
+}
+
+/** Answers `request` from the cache and returns true, or returns false to hand it to Fastify. */
+export function serveCachedFeed(cache: FeedCache, request: IncomingMessage, response: ServerResponse): boolean {
+  if ((request.method !== 'GET' && request.method !== 'HEAD') || request.url === undefined) return false;
+  const key = keyFor(request.url);
+  if (key === undefined) return false;
+  const feed = cache.peek(key);
+  if (!feed) return false;
+  const answer = feedResponse(feed, request.headers);
+  response.writeHead(answer.status, answer.body ? { ...answer.headers, 'content-length': String(answer.body.length) } : answer.headers);
+  response.end(request.method === 'HEAD' ? undefined : answer.body);
+  return true;
+}
