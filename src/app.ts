@@ -105,6 +105,7 @@ export async function createSyndicate(config: Config, logger: Logger): Promise<S
         articles,
         deliveries,
         leaseMs: DELIVERY_LEASE_MS,
+        logger,
         builder,
         publicBaseUrl: config.publicBaseUrl,
         hubs: config.feeds.hubs,

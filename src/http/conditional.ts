@@ -59,7 +59,13 @@ export function isNotModified(
   const ifNoneMatch = headers['if-none-match'];
   if (ifNoneMatch !== undefined) {
     // Fast path: a reader echoing the ETag we sent (nearly every conditional request).
-    if (ifNoneMatch === etag || (ifNoneMatch.length > etag.length && ifNoneMatch.startsWith(etag.slice(0, -1)) && /^-(br|gzip)"$/.test(ifNoneMatch.slice(etag.length - 1)))) return true;
+    if (
+      ifNoneMatch === etag ||
+      (ifNoneMatch.length > etag.length &&
+        ifNoneMatch.startsWith(etag.slice(0, -1)) &&
+        /^-(br|gzip)"$/.test(ifNoneMatch.slice(etag.length - 1)))
+    )
+      return true;
     if (ifNoneMatch.trim() === '*') return true;
     const mine = opaque(etag);
     return ifNoneMatch.split(',').some((tag) => opaque(tag) === mine);

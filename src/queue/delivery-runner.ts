@@ -7,6 +7,7 @@ import { DelayedError, type Job } from 'bullmq';
 import type { Delivery, DeliveryKey, DeliveryOutcome } from '../domain/delivery.js';
 import { TERMINAL_STATES } from '../domain/delivery.js';
 import type { ArticleRecord } from '../domain/article.js';
+import type { Logger } from 'pino';
 import type { ArticleStore } from '../store/articles.js';
 import type { DeliveryStore } from '../store/deliveries.js';
 
@@ -15,6 +16,8 @@ export interface DeliveryRunnerDeps {
   deliveries: DeliveryStore;
   /** How long a claim protects a row from other workers. Longer than any call's time-out. */
   leaseMs: number;
+  /** One line per delivery outcome. */
+  logger: Logger;
   now?: () => Date;
 }
 
@@ -78,7 +81,21 @@ export async function runDelivery(
 
   const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
   const final: DeliveryOutcome = outcome.state === 'retry' && lastAttempt ? { state: 'failed', error: outcome.error } : outcome;
-  await deps.deliveries.complete(key, claimToken, final, now());
+  const recorded = await deps.deliveries.complete(key, claimToken, final, now());
+  deps.logger[final.state === 'sent' || final.state === 'skipped' ? 'info' : 'warn'](
+    {
+      articleId: key.articleId,
+      channel: key.channel,
+      target: key.target || undefined,
+      state: final.state,
+      attempt: delivery.attempts,
+      ...(final.state === 'sent'
+        ? { externalId: final.externalId ?? undefined, externalUrl: final.externalUrl ?? undefined }
+        : { error: final.error }),
+      ...(recorded ? {} : { note: 'claim lost before completion; outcome not recorded' }),
+    },
+    'delivery outcome',
+  );
   if (final.state === 'retry') throw new RetryableDeliveryError(final.error);
   return { ran: true, outcome: final };
 }

@@ -178,3 +178,22 @@ describe('syndicate start without a Redis', () => {
     expect(result.stderr).toMatch(/redis-server/);
   });
 });
+
+describe('syndicate migrate and preview', () => {
+  const env = { DATA_DIR: mkdtempSync(path.join(tmpdir(), 'syndicate-migrate-')) };
+
+  it('applies migrations once, then reports the database up to date', () => {
+    const first = run(['migrate'], env);
+    expect(first.status, first.stderr).toBe(0);
+    expect(first.stdout).toMatch(/applied: 001-initial/);
+    const second = run(['migrate'], env);
+    expect(second.stdout).toMatch(/up to date/);
+  });
+
+  it('previews an article without Redis or storing anything', () => {
+    const preview = run(['preview', fixture], { ...env, REDIS_URL: 'redis://127.0.0.1:1' });
+    expect(preview.status, preview.stderr).toBe(0);
+    const body = JSON.parse(preview.stdout);
+    expect(readXmlFeed(body.feed.rss).items[0]?.title).toBe('Harbour bridge reopens after a year of repairs');
+  });
+});

@@ -10,9 +10,9 @@ import pg from 'pg';
 import { loadConfig } from '../../config/load.js';
 import { createSyndicate, type Syndicate } from '../../src/app.js';
 import { createLogger } from '../../src/logger.js';
+import { TEST_DATABASE_URL } from './database.js';
 import { deletePrefix, TEST_REDIS_URL, uniquePrefix } from './redis.js';
 
-export const TEST_POSTGRES_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 export const PUBLISHER_TOKEN = 'test-publisher-token-0123456789';
 
 export interface TestSyndicate {
@@ -33,15 +33,15 @@ export interface TestOptions {
 
 async function createSchema(): Promise<{ url: string; drop(): Promise<void> }> {
   const schema = `t_${Math.random().toString(36).slice(2, 10)}`;
-  const client = new pg.Client({ connectionString: TEST_POSTGRES_URL });
+  const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
   await client.connect();
   await client.query(`CREATE SCHEMA ${schema}`);
   await client.end();
-  const url = `${TEST_POSTGRES_URL}${TEST_POSTGRES_URL.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
+  const url = `${TEST_DATABASE_URL}${TEST_DATABASE_URL.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
   return {
     url,
     drop: async () => {
-      const dropper = new pg.Client({ connectionString: TEST_POSTGRES_URL });
+      const dropper = new pg.Client({ connectionString: TEST_DATABASE_URL });
       await dropper.connect();
       await dropper.query(`DROP SCHEMA ${schema} CASCADE`);
       await dropper.end();

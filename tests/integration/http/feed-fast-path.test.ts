@@ -35,7 +35,12 @@ describe('feeds over HTTP', () => {
     t = await startTestSyndicate('fast-path');
     await t.app.listen({ port: 0, host: '127.0.0.1' });
     port = (t.app.server.address() as AddressInfo).port;
-    await t.syndicate.service.submit({ id: 'wire', url: 'https://news.test/wire', title: 'Over the wire', categories: ['Économie', '国际'] });
+    await t.syndicate.service.submit({
+      id: 'wire',
+      url: 'https://news.test/wire',
+      title: 'Over the wire',
+      categories: ['Économie', '国际'],
+    });
     await waitFor(async () => (await get(port, '/feed.xml')).body.toString().includes('Over the wire'), 5000);
   });
   afterAll(async () => {
