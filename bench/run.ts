@@ -7,6 +7,7 @@ import { benchFeedRender } from './feed-render.js';
 import { benchFeedRebuild } from './feed-rebuild.js';
 import { benchFeedServe } from './feed-serve.js';
 import { benchPublishToFeed } from './publish-to-feed.js';
+import { benchSocial } from './social.js';
 import { printRows } from './stats.js';
 
 const only = process.argv.slice(2);
@@ -15,6 +16,7 @@ const suites: Array<[string, () => Promise<import('./stats.js').Row[]>]> = [
   ['feed-rebuild', benchFeedRebuild],
   ['publish-to-feed', benchPublishToFeed],
   ['feed-serve', benchFeedServe],
+  ['social', benchSocial],
 ];
 
 console.log(`# Syndicate benchmarks — node ${process.version}, ${new Date().toISOString()}`);

@@ -105,7 +105,8 @@ export const configSchema = z.object({
   X_ACCESS_TOKEN: optional,
   X_ACCESS_SECRET: optional,
   /** @defaultValue https://api.x.com */
-  X_API_BASE_URL: httpUrl.default('https://api.x.com'),
+  // twitter-api-v2 speaks HTTPS only; trust a test or proxy CA with NODE_EXTRA_CA_CERTS.
+  X_API_BASE_URL: z.url({ protocol: /^https$/, message: 'must be an https URL' }).default('https://api.x.com'),
   /** @defaultValue `{title} {url} {hashtags}` */
   X_TEMPLATE: z.string().default('{title} {url} {hashtags}'),
   /** `inline` or `reply` (link in a reply). @defaultValue inline */

@@ -6,8 +6,11 @@
 import { Worker, type Job } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
-import type { Config } from '../config/load.js';
+import path from 'node:path';
+import type { ChannelName, Config } from '../config/load.js';
 import { ARTICLE_CHANNEL_NAMES } from '../config/schema.js';
+import type { Channel } from './channels/channel.js';
+import { platformEntries } from './channels/registry.js';
 import { buildApp } from './http/app.js';
 import { FeedCache } from './http/feed-cache.js';
 import { FEED_CACHE_CONTROL } from './http/routes/feeds.js';
@@ -17,7 +20,12 @@ import { fanOut } from './queue/fan-out.js';
 import { FeedBuilder, type FeedSite } from './queue/feed-builder.js';
 import { announceFeedChanges, feedChangesChannel, feedsChannel, FEEDS_CHANNEL, WEBSUB_JOB_OPTIONS } from './queue/feeds-delivery.js';
 import { JobName, PUBLISH_QUEUE, type PublishJobData } from './queue/jobs.js';
+import { ChannelHealth } from './queue/channel-health.js';
+import { outboxChannel } from './queue/outbox-channel.js';
 import { Queues } from './queue/queues.js';
+import { redisMemory } from './queue/redis-memory.js';
+import { socialChannel } from './queue/social-delivery.js';
+import { ImageLibrary } from './services/images.js';
 import { createRedis } from './queue/redis.js';
 import { ArticleService } from './services/article-service.js';
 import { createPreviewRenderer } from './services/preview.js';
@@ -25,6 +33,7 @@ import { ArticleStore } from './store/articles.js';
 import { openDatabase, type Database } from './store/database.js';
 import { DeliveryStore } from './store/deliveries.js';
 import { FeedDocumentStore } from './store/feed-documents.js';
+import { MediaStore } from './store/media.js';
 import { migrateToLatest } from './store/migrate.js';
 
 /** A worker role: the fan-out (`publish`) or one channel's queue. */
@@ -39,6 +48,7 @@ export interface Syndicate {
   articles: ArticleStore;
   deliveries: DeliveryStore;
   documents: FeedDocumentStore;
+  images: ImageLibrary;
   builder: FeedBuilder;
   channels: readonly ChannelDefinition[];
   service: ArticleService;
@@ -77,14 +87,29 @@ export async function createSyndicate(config: Config, logger: Logger): Promise<S
   const articles = new ArticleStore(database);
   const deliveries = new DeliveryStore(database);
   const documents = new FeedDocumentStore(database);
+  const media = new MediaStore(database);
 
   const site = feedSite(config);
 
-  // Only channels that are built join the registry; later issues add theirs here.
-  const implemented = new Set<string>([FEEDS_CHANNEL]);
-  const enabled = config.channels.filter((name) => implemented.has(name));
-  const notBuilt = config.channels.filter((name) => !implemented.has(name));
-  const queues = new Queues(redis, config.queuePrefix, enabled);
+  const health = new ChannelHealth(redis, config.queuePrefix);
+  const images = new ImageLibrary(media, { publicBaseUrl: config.publicBaseUrl, allowPrivate: config.mediaAllowPrivate });
+  const platforms = platformEntries(config, {
+    image: (article, variant, sourceUrl) => images.variant(article, variant, sourceUrl),
+    containers: redisMemory(redis, `${config.queuePrefix}:instagram-containers`),
+  }).filter((entry) => config.channels.includes(entry.name as ChannelName));
+
+  // Each enabled platform is live (credentials), writes to the outbox, or is off.
+  const outboxDir = path.join(config.dataDir, 'outbox');
+  const platformChannels: Channel[] = [];
+  const modes: Record<string, 'live' | 'outbox' | 'off'> = {};
+  for (const entry of platforms) {
+    const channel = entry.live ?? (config.outbox ? outboxChannel(entry.composer, outboxDir) : null);
+    modes[entry.name] = entry.live ? 'live' : channel ? 'outbox' : 'off';
+    if (channel) platformChannels.push(channel);
+  }
+  const notBuilt = config.channels.filter((name) => name !== FEEDS_CHANNEL && !platforms.some((entry) => entry.name === name));
+  const feedsEnabled = config.channels.includes(FEEDS_CHANNEL);
+  const queues = new Queues(redis, config.queuePrefix, [...(feedsEnabled ? [FEEDS_CHANNEL] : []), ...platformChannels.map((c) => c.name)]);
 
   const builder: FeedBuilder = new FeedBuilder({
     articles,
@@ -99,22 +124,20 @@ export async function createSyndicate(config: Config, logger: Logger): Promise<S
   });
 
   const channels: ChannelDefinition[] = [];
-  if (enabled.includes(FEEDS_CHANNEL)) {
-    channels.push(
-      feedsChannel({
-        articles,
-        deliveries,
-        leaseMs: DELIVERY_LEASE_MS,
-        logger,
-        builder,
-        publicBaseUrl: config.publicBaseUrl,
-        hubs: config.feeds.hubs,
-      }),
-    );
+  const runnerDeps = { articles, deliveries, leaseMs: DELIVERY_LEASE_MS, logger };
+  if (feedsEnabled) {
+    channels.push(feedsChannel({ ...runnerDeps, builder, publicBaseUrl: config.publicBaseUrl, hubs: config.feeds.hubs }));
   }
+  for (const channel of platformChannels) channels.push(socialChannel(channel, { ...runnerDeps, health }));
+  const byMode = (mode: string) => Object.keys(modes).filter((name) => modes[name] === mode);
   logger.info(
-    { live: channels.map((c) => c.name), off: notBuilt, outbox: [] },
-    `channels: live ${channels.map((c) => c.name).join(', ') || 'none'}${notBuilt.length ? `; not built yet: ${notBuilt.join(', ')}` : ''}`,
+    {
+      live: [...(feedsEnabled ? [FEEDS_CHANNEL] : []), ...byMode('live')],
+      outbox: byMode('outbox'),
+      off: byMode('off'),
+      notBuiltYet: notBuilt,
+    },
+    `channels: live ${[...(feedsEnabled ? [FEEDS_CHANNEL] : []), ...byMode('live')].join(', ') || 'none'}; outbox ${byMode('outbox').join(', ') || 'none'} (${outboxDir}); off ${byMode('off').join(', ') || 'none'}${notBuilt.length ? `; not built yet: ${notBuilt.join(', ')}` : ''}`,
   );
 
   const service = new ArticleService({ articles, deliveries, queues, builder, channels, articleChannelNames: ARTICLE_CHANNEL_NAMES });
@@ -150,9 +173,10 @@ export async function createSyndicate(config: Config, logger: Logger): Promise<S
           await redis.ping();
         },
         database: () => database.ping(),
-        channels: () => ({}),
+        channels: () => health.failing(),
       },
-      preview: createPreviewRenderer({ site, channelNames: ARTICLE_CHANNEL_NAMES }),
+      media,
+      preview: createPreviewRenderer({ site, channelNames: ARTICLE_CHANNEL_NAMES, composers: platforms.map((entry) => entry.composer) }),
     });
     if (options.listen ?? true) {
       await api.listen({ port: config.port, host: config.host });
@@ -193,11 +217,12 @@ export async function createSyndicate(config: Config, logger: Logger): Promise<S
   }
 
   function channelWorker(channel: ChannelDefinition): Worker {
-    return new Worker(channel.name, (job, token) => channel.process(job, token), {
+    const worker: Worker = new Worker(channel.name, (job, token) => channel.process(job, token, (ms) => worker.rateLimit(ms)), {
       connection: createRedis(config.redisUrl),
       prefix: config.queuePrefix,
       concurrency: channel.concurrency ?? 1,
     });
+    return worker;
   }
 
   async function close(): Promise<void> {
@@ -234,6 +259,7 @@ export async function createSyndicate(config: Config, logger: Logger): Promise<S
     articles,
     deliveries,
     documents,
+    images,
     builder,
     channels,
     service,

@@ -51,3 +51,6 @@ export interface Channel<Post = unknown> {
   /** A JSON view of the post for `POST /api/preview` (text, weighted length, image variant…). */
   preview(post: Post): Record<string, unknown>;
 }
+
+/** The parts of a channel that need no credentials: previews and the outbox use them. */
+export type ChannelComposer<Post = unknown> = Pick<Channel<Post>, 'name' | 'compose' | 'preview'>;

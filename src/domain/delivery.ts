@@ -59,4 +59,6 @@ export interface Delivery extends DeliveryKey {
 /** How a claimed delivery ended. */
 export type DeliveryOutcome =
   | { state: 'sent'; externalId?: string | null; externalUrl?: string | null }
-  | { state: 'duplicate' | 'skipped' | 'failed' | 'retry'; error: string };
+  | { state: 'duplicate' | 'skipped' | 'failed'; error: string }
+  /** `refundAttempt`: the platform asked us to wait (rate limit); the claim does not count as an attempt. */
+  | { state: 'retry'; error: string; refundAttempt?: boolean };

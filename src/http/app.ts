@@ -13,6 +13,8 @@ import { serveCachedFeed } from './feed-fast-path.js';
 import { articleRoutes } from './routes/articles.js';
 import { feedRoutes } from './routes/feeds.js';
 import { healthRoutes, type HealthChecks } from './routes/health.js';
+import { mediaRoutes } from './routes/media.js';
+import type { MediaStore } from '../store/media.js';
 import { previewRoutes, type PreviewRenderer } from './routes/preview.js';
 
 export interface AppDeps {
@@ -23,6 +25,7 @@ export interface AppDeps {
   feeds: FeedCache;
   health: HealthChecks;
   preview: PreviewRenderer;
+  media: MediaStore;
   /** Request body limit in bytes. @defaultValue 2 MiB */
   bodyLimit?: number;
 }
@@ -88,6 +91,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   await app.register(healthRoutes, { checks: deps.health });
   await app.register(feedRoutes, { cache: deps.feeds });
+  await app.register(mediaRoutes, { media: deps.media });
   await app.register(
     async (api) => {
       // onRequest, not preHandler: a bad token is refused before the body is even read.

@@ -1,5 +1,6 @@
 import type { Job, Queue } from 'bullmq';
 import type { ArticleRecord } from '../domain/article.js';
+import type { RateLimiter } from './delivery-runner.js';
 import { DEFAULT_JOB_OPTIONS, JobName, jobIds, type DeliverJobData } from './jobs.js';
 
 /**
@@ -13,8 +14,10 @@ export interface ChannelDefinition {
    * the deterministic id when a retry must not be swallowed by the finished first job.
    */
   enqueue(article: ArticleRecord, queue: Queue, options?: EnqueueOptions): Promise<void>;
-  /** Processes one job of this channel's queue. */
-  process(job: Job, token: string | undefined): Promise<unknown>;
+  /** Processes one job of this channel's queue; `rateLimit` pauses the queue (BullMQ `worker.rateLimit`). */
+  process(job: Job, token: string | undefined, rateLimit?: RateLimiter): Promise<unknown>;
+  /** Adds a job that takes the article's post back down after a retraction (platform channels). */
+  enqueueRetraction?(articleId: string, queue: Queue): Promise<void>;
   /** Worker concurrency. @defaultValue 1 */
   readonly concurrency?: number;
 }

@@ -3,7 +3,7 @@
  * earlier attempt whose answer was lost, call, complete at once. Every channel goes through here.
  */
 import { randomUUID } from 'node:crypto';
-import { DelayedError, type Job } from 'bullmq';
+import { DelayedError, Worker, type Job } from 'bullmq';
 import type { Delivery, DeliveryKey, DeliveryOutcome } from '../domain/delivery.js';
 import { TERMINAL_STATES } from '../domain/delivery.js';
 import type { ArticleRecord } from '../domain/article.js';
@@ -31,6 +31,23 @@ export interface DeliveryHandlers {
 export type RunResult =
   { ran: true; outcome: DeliveryOutcome } | { ran: false; reason: 'missing' | 'cancelled' | 'finished'; delivery: Delivery | null };
 
+/**
+ * Thrown by a handler when the platform said "wait until `until`": the job waits without
+ * spending an attempt, and the whole channel queue pauses (the limit is the account's).
+ */
+export class RateLimitedError extends Error {
+  constructor(
+    readonly until: Date,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'RateLimitedError';
+  }
+}
+
+/** Pauses a channel's queue: BullMQ's `worker.rateLimit`, handed in by whoever made the worker. */
+export type RateLimiter = (delayMs: number) => Promise<void>;
+
 /** Thrown after a retryable outcome so that BullMQ backs off and runs the job again. */
 export class RetryableDeliveryError extends Error {
   constructor(message: string) {
@@ -50,6 +67,7 @@ export async function runDelivery(
   token: string | undefined,
   key: DeliveryKey,
   handlers: DeliveryHandlers,
+  rateLimit?: RateLimiter,
 ): Promise<RunResult> {
   const now = deps.now ?? (() => new Date());
   const article = await deps.articles.get(key.articleId);
@@ -76,6 +94,7 @@ export async function runDelivery(
     if (delivery.attempts > 1 && handlers.reconcile) outcome = await handlers.reconcile(article, delivery);
     outcome ??= await handlers.call(article, delivery);
   } catch (error) {
+    if (error instanceof RateLimitedError) return waitForRateLimit(deps, job, token, key, claimToken, error, rateLimit);
     outcome = { state: 'retry', error: errorMessage(error) };
   }
 
@@ -98,6 +117,27 @@ export async function runDelivery(
   );
   if (final.state === 'retry') throw new RetryableDeliveryError(final.error);
   return { ran: true, outcome: final };
+}
+
+async function waitForRateLimit(
+  deps: DeliveryRunnerDeps,
+  job: Job,
+  token: string | undefined,
+  key: DeliveryKey,
+  claimToken: string,
+  error: RateLimitedError,
+  rateLimit: RateLimiter | undefined,
+): Promise<never> {
+  const now = deps.now?.() ?? new Date();
+  await deps.deliveries.complete(key, claimToken, { state: 'retry', error: error.message, refundAttempt: true }, now);
+  const delayMs = Math.max(1000, error.until.getTime() - now.getTime());
+  deps.logger.warn({ articleId: key.articleId, channel: key.channel, until: error.until.toISOString() }, 'rate limited; waiting');
+  if (rateLimit) {
+    await rateLimit(delayMs);
+    throw Worker.RateLimitError();
+  }
+  await job.moveToDelayed(Date.now() + delayMs, token);
+  throw new DelayedError();
 }
 
 export function errorMessage(error: unknown): string {

@@ -16,6 +16,8 @@ export const JobName = {
   refresh: 'refresh',
   /** feeds queue: tell WebSub hubs that topics changed. */
   websubPing: 'websub-ping',
+  /** platform queues: delete the post of a retracted article. */
+  retract: 'retract',
 } as const;
 
 export interface PublishJobData {
@@ -35,6 +37,10 @@ export interface RefreshJobData {
   generation: number;
 }
 
+export interface RetractJobData {
+  articleId: string;
+}
+
 export interface WebsubPingJobData {
   topics: string[];
 }
@@ -48,6 +54,7 @@ export const jobIds = {
   deliver: (articleId: string, target = '') => (target ? `deliver-${articleId}-${target}` : `deliver-${articleId}`),
   retry: (articleId: string, attempt: number) => `retry-${articleId}-${attempt}`,
   refresh: (articleId: string, generation: number) => `refresh-${articleId}-${generation}`,
+  retract: (articleId: string) => `retract-${articleId}`,
 };
 
 /** Default options for every job: retried with exponential back-off, kept a while for the dashboard. */

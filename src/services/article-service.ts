@@ -150,6 +150,9 @@ export class ArticleService {
       await this.deps.deliveries.cancelPending(id, now);
       await this.removePendingPublish(id);
       if (existing.state === 'published') await this.refreshFeeds(existing, existing.categories);
+      for (const channel of this.deps.channels) {
+        if (channel.enqueueRetraction) await channel.enqueueRetraction(id, this.deps.queues.channel(channel.name));
+      }
     }
     return this.view(id);
   }

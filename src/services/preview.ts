@@ -1,17 +1,20 @@
 /**
  * Preview: the article as each channel would render it, from raw input, touching nothing.
- * Later channels add their part (post text, email) beside the feed entry.
+ * Each platform channel adds its post (text, weighted length, image variant) beside the feed entry.
  */
 import { parseArticle } from '../domain/article.js';
 import { renderFeed } from '../channels/feeds/render.js';
 import { feedUrls, FEED_FORMATS } from '../channels/feeds/urls.js';
 import { articleInvalid } from '../errors.js';
 import { feedContext, type FeedSite } from '../queue/feed-builder.js';
+import type { ChannelComposer } from '../channels/channel.js';
 
 export interface PreviewDeps {
   site: FeedSite;
   /** Channel names an article may mention in `channels`. */
   channelNames: readonly string[];
+  /** Platform channels' composers (they need no credentials). */
+  composers?: readonly ChannelComposer[];
   now?: () => Date;
 }
 
@@ -26,9 +29,16 @@ export function createPreviewRenderer(deps: PreviewDeps) {
     const items = [{ article, updatedAt: now }];
     const context = feedContext(deps.site, feedUrls(deps.site.publicBaseUrl), undefined, now);
     const feed = Object.fromEntries(FEED_FORMATS.map((format) => [format, renderFeed(format, items, context)]));
+    const platforms = Object.fromEntries(
+      (deps.composers ?? []).map((composer) => {
+        const composed = composer.compose(article);
+        return [composer.name, 'skip' in composed ? { skipped: composed.skip } : composer.preview(composed.post)];
+      }),
+    );
     return {
       article: { ...article, publishedAt: article.publishedAt.toISOString() },
       feed,
+      ...platforms,
     };
   };
 }

@@ -120,9 +120,11 @@ export class DeliveryStore {
             updated_at: now.getTime(),
           }
         : { state: outcome.state, last_error: outcome.error, updated_at: now.getTime() };
+    const refund = outcome.state === 'retry' && outcome.refundAttempt === true;
     const result = await this.db
       .updateTable('deliveries')
       .set(changes)
+      .$if(refund, (query) => query.set((eb) => ({ attempts: eb('attempts', '-', 1) })))
       .where('article_id', '=', key.articleId)
       .where('channel', '=', key.channel)
       .where('target', '=', key.target)

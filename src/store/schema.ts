@@ -74,6 +74,18 @@ export interface FeedDocumentsTable {
   updated_at: number;
 }
 
+export interface MediaTable {
+  article_id: string;
+  variant: string;
+  source_url: string;
+  content_type: string;
+  body: Buffer;
+  width: number | null;
+  height: number | null;
+  etag: string;
+  created_at: number;
+}
+
 /** Every table the store queries. */
 export interface Schema {
   articles: ArticlesTable;
@@ -81,4 +93,5 @@ export interface Schema {
   article_categories: ArticleCategoriesTable;
   deliveries: DeliveriesTable;
   feed_documents: FeedDocumentsTable;
+  media: MediaTable;
 }

@@ -4,8 +4,8 @@ import type { FastifyPluginAsync } from 'fastify';
 export interface HealthChecks {
   redis(): Promise<void>;
   database(): Promise<void>;
-  /** Channels whose credentials failed, with the reason (later issues fill this). */
-  channels(): Record<string, string>;
+  /** Channels whose credentials failed, with the reason. */
+  channels(): Promise<Record<string, string>>;
 }
 
 async function check(probe: () => Promise<void>, timeoutMs: number): Promise<string> {
@@ -30,8 +30,7 @@ export const healthRoutes: FastifyPluginAsync<{ checks: HealthChecks }> = async 
   app.get('/readyz', async (_request, reply) => {
     const [redis, database] = await Promise.all([check(checks.redis, 2000), check(checks.database, 2000)]);
     const ready = redis === 'ok' && database === 'ok';
-    return reply
-      .status(ready ? 200 : 503)
-      .send({ status: ready ? 'ready' : 'unavailable', redis, database, channelsFailing: checks.channels() });
+    const channelsFailing = redis === 'ok' ? await checks.channels().catch(() => ({})) : {};
+    return reply.status(ready ? 200 : 503).send({ status: ready ? 'ready' : 'unavailable', redis, database, channelsFailing });
   });
 };

@@ -5,6 +5,7 @@
 import type { Kysely, Migration } from 'kysely';
 import type { DialectName } from '../database.js';
 import * as initial from './001-initial.js';
+import * as media from './002-media.js';
 import type { MigrationContext } from './migration-context.js';
 
 interface MigrationModule {
@@ -12,7 +13,10 @@ interface MigrationModule {
   down?(db: Kysely<unknown>, context: MigrationContext): Promise<void>;
 }
 
-const MIGRATIONS: ReadonlyArray<readonly [name: string, module: MigrationModule]> = [['001-initial', initial]];
+const MIGRATIONS: ReadonlyArray<readonly [name: string, module: MigrationModule]> = [
+  ['001-initial', initial],
+  ['002-media', media],
+];
 
 /** The migrations for `dialect`, keyed by name, as kysely's `MigrationProvider` expects. */
 export function migrationsFor(dialect: DialectName): Record<string, Migration> {

@@ -83,7 +83,7 @@ describe('openDatabase', () => {
     const database = await openDatabase('sqlite::memory:');
     cleanups.push(() => database.close());
 
-    expect(await migrateToLatest(database)).toEqual(['001-initial']);
+    expect(await migrateToLatest(database)).toEqual(['001-initial', '002-media']);
     expect(database.dialect).toBe('sqlite');
   });
 

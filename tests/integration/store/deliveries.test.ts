@@ -214,6 +214,16 @@ describe.each(databaseTargets())('DeliveryStore on $name', (target) => {
     expect(await deliveries.claim(X, 'two', LEASE_MS, minutesAfter(T0, 1))).toMatchObject({ attempts: 2 });
   });
 
+  it('refunds the attempt of a claim that ended in a rate limit', async () => {
+    await deliveries.ensure([{ ...X, state: 'queued' }], T0);
+    await deliveries.claim(X, 'first', LEASE_MS, T0);
+    await deliveries.complete(X, 'first', { state: 'retry', error: '429', refundAttempt: true }, T0);
+    expect(await deliveries.get(X)).toMatchObject({ state: 'retry', attempts: 0, lastError: '429' });
+    await deliveries.claim(X, 'second', LEASE_MS, T0);
+    await deliveries.complete(X, 'second', { state: 'retry', error: '503' }, T0);
+    expect(await deliveries.get(X)).toMatchObject({ state: 'retry', attempts: 1 });
+  });
+
   it('cancels what has not left and leaves sent and claimed rows alone', async () => {
     const SCHEDULED: DeliveryKey = { articleId: ARTICLE, channel: 'instagram', target: '' };
     const RETRYING: DeliveryKey = { articleId: ARTICLE, channel: 'email', target: 'b@example.org' };

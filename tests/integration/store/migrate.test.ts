@@ -6,7 +6,8 @@ import type { Database } from '../../../src/store/database.js';
 import { migrateToLatest } from '../../../src/store/migrate.js';
 import { databaseTargets } from '../../helpers/database.js';
 
-const TABLES = ['article_categories', 'article_revisions', 'articles', 'deliveries', 'feed_documents'];
+const TABLES = ['article_categories', 'article_revisions', 'articles', 'deliveries', 'feed_documents', 'media'];
+const MIGRATIONS = ['001-initial', '002-media'];
 
 describe.each(databaseTargets())('migrateToLatest on $name', (target) => {
   const opened: Database[] = [];
@@ -30,7 +31,7 @@ describe.each(databaseTargets())('migrateToLatest on $name', (target) => {
   it('creates every table on an empty database', async () => {
     const database = await openEmpty();
 
-    expect(await migrateToLatest(database)).toEqual(['001-initial']);
+    expect(await migrateToLatest(database)).toEqual(MIGRATIONS);
 
     expect(await tableNames(database)).toEqual(TABLES);
   });
@@ -48,7 +49,7 @@ describe.each(databaseTargets())('migrateToLatest on $name', (target) => {
     const second = await openEmpty();
     await migrateToLatest(first);
 
-    expect(await migrateToLatest(second)).toEqual(['001-initial']);
+    expect(await migrateToLatest(second)).toEqual(MIGRATIONS);
     expect(await tableNames(second)).toEqual(TABLES);
   });
 });
@@ -62,7 +63,7 @@ describe('migrateToLatest on postgres beside other schemas', () => {
     const database = await postgres.open({ migrate: false });
     try {
       const [applied] = await Promise.all([migrateToLatest(database), ...bystanders.map((bystander) => bystander.close())]);
-      expect(applied).toEqual(['001-initial']);
+      expect(applied).toEqual(MIGRATIONS);
     } finally {
       await database.close();
     }

@@ -94,3 +94,12 @@ describe('loadConfig', () => {
     expect(Object.isFrozen(config.feeds)).toBe(true);
   });
 });
+
+describe('X_API_BASE_URL', () => {
+  it('must be https, since the X client speaks nothing else', () => {
+    expect(() => loadConfig({ X_API_BASE_URL: 'http://127.0.0.1:8443' }, { cwd: tempDir() })).toThrow(
+      /X_API_BASE_URL: must be an https URL/,
+    );
+    expect(loadConfig({ X_API_BASE_URL: 'https://127.0.0.1:8443' }, { cwd: tempDir() }).config.x.baseUrl).toBe('https://127.0.0.1:8443');
+  });
+});

@@ -1,0 +1,110 @@
+/**
+ * Child of bench/social.ts (started with NODE_EXTRA_CA_CERTS): publish → the first request at
+ * each local platform server, p50 over a series of articles, beside one raw BullMQ hop.
+ * Prints the rows as JSON on its last line.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Queue, Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import { loadConfig } from '../config/load.js';
+import { createSyndicate } from '../src/app.js';
+import { createLogger } from '../src/logger.js';
+import { startFakeGraphServer } from '../tests/helpers/fake-graph-server.js';
+import { FakeXServer } from '../tests/helpers/fake-x-server.js';
+import { fmt, percentile, type Row } from './stats.js';
+
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const SAMPLES = Number(process.env.BENCH_SOCIAL_SAMPLES ?? 20);
+const credentials = { apiKey: 'k', apiSecret: 's', accessToken: 't', accessSecret: 'a' };
+
+async function rawHop(prefix: string): Promise<number> {
+  const connection = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+  const queue = new Queue('hop', { connection, prefix });
+  const waiters = new Map<string, () => void>();
+  const worker = new Worker('hop', async (job) => waiters.get(job.id!)?.(), {
+    connection: new Redis(REDIS_URL, { maxRetriesPerRequest: null }),
+    prefix,
+  });
+  await worker.waitUntilReady();
+  const samples: number[] = [];
+  for (let i = 0; i < SAMPLES; i++) {
+    const started = performance.now();
+    const done = new Promise<void>((resolve) => waiters.set(`j-${i}`, resolve));
+    await queue.add('hop', {}, { jobId: `j-${i}` });
+    await done;
+    samples.push(performance.now() - started);
+  }
+  await worker.close();
+  await queue.close();
+  connection.disconnect();
+  return percentile(samples, 50);
+}
+
+const tls = JSON.parse(process.env.BENCH_TLS ?? '{}') as { certPem: string; keyPem: string };
+const x = await FakeXServer.start({ tls, credentials });
+const graph = await startFakeGraphServer({ pollsUntilFinished: 0 });
+const prefix = `bench-social-${process.pid}`;
+const dataDir = mkdtempSync(path.join(tmpdir(), 'syndicate-bench-social-'));
+const { config } = loadConfig(
+  {
+    DATA_DIR: dataDir,
+    REDIS_URL,
+    QUEUE_PREFIX: prefix,
+    LOG_LEVEL: 'warn',
+    CHANNELS: 'x,facebook,instagram',
+    X_API_KEY: credentials.apiKey,
+    X_API_SECRET: credentials.apiSecret,
+    X_ACCESS_TOKEN: credentials.accessToken,
+    X_ACCESS_SECRET: credentials.accessSecret,
+    X_API_BASE_URL: x.url,
+    FACEBOOK_PAGE_ID: '1',
+    FACEBOOK_PAGE_TOKEN: 'p',
+    INSTAGRAM_USER_ID: '2',
+    INSTAGRAM_TOKEN: 'i',
+    INSTAGRAM_DEFAULT_IMAGE: 'http://127.0.0.1:9/unused.jpg',
+    GRAPH_API_BASE_URL: graph.url,
+  },
+  { cwd: dataDir },
+);
+const syndicate = await createSyndicate(config, createLogger('warn'));
+await syndicate.startWorkers(syndicate.roles);
+
+const firstRequest = { x: [] as number[], facebook: [] as number[] };
+for (let i = 0; i < SAMPLES; i++) {
+  const url = `https://desk.example/social-${i}`;
+  const xBefore = x.requestsTo('POST', '/2/tweets').length;
+  const fbBefore = graph.requestsTo('POST', /\/feed$/).length;
+  const started = performance.now();
+  // Instagram off here: its first request depends on an image fetch, measured elsewhere.
+  await syndicate.service.submit({ id: `social-${i}`, url, title: `Social ${i}`, channels: { instagram: false } });
+  const seen = { x: 0, facebook: 0 };
+  while (!seen.x || !seen.facebook) {
+    if (!seen.x && x.requestsTo('POST', '/2/tweets').length > xBefore) seen.x = performance.now() - started;
+    if (!seen.facebook && graph.requestsTo('POST', /\/feed$/).length > fbBefore) seen.facebook = performance.now() - started;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  firstRequest.x.push(seen.x);
+  firstRequest.facebook.push(seen.facebook);
+}
+await syndicate.close();
+const hop = await rawHop(`${prefix}-raw`);
+await x.close();
+await graph.close();
+const redis = new Redis(REDIS_URL);
+for (const pattern of [`${prefix}:*`, `${prefix}-raw:*`]) {
+  const keys = await redis.keys(pattern);
+  if (keys.length) await redis.del(...keys);
+}
+redis.disconnect();
+
+const rows: Row[] = (['x', 'facebook'] as const).map((name) => ({
+  benchmark: `publish → first request at the ${name === 'x' ? 'X (HTTPS)' : 'Facebook Graph'} server, p50`,
+  ours: fmt(percentile(firstRequest[name], 50), 'ms', 1),
+  baseline: `${fmt(hop, 'ms', 1)} (one raw BullMQ hop)`,
+  ratio: `${(percentile(firstRequest[name], 50) / hop).toFixed(1)}× one hop`,
+  target: 'informational',
+}));
+console.log(JSON.stringify(rows));
+process.exit(0);
