@@ -7,54 +7,14 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Queue, Worker } from 'bullmq';
-import { Redis } from 'ioredis';
 import { loadConfig } from '../config/load.js';
 import { createSyndicate } from '../src/app.js';
 import { createLogger } from '../src/logger.js';
 import { benchArticleInput } from './articles.js';
+import { BENCH_REDIS_URL as REDIS_URL, deletePrefix, rawBullmqHop } from './raw-hop.js';
 import { fmt, percentile, type Row } from './stats.js';
 
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const SAMPLES = Number(process.env.BENCH_PUBLISH_SAMPLES ?? 50);
-
-async function deletePrefix(prefix: string): Promise<void> {
-  const redis = new Redis(REDIS_URL);
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length) await redis.del(...keys);
-  } while (cursor !== '0');
-  redis.disconnect();
-}
-
-async function rawBullmqHop(): Promise<number[]> {
-  const prefix = `bench-raw-${process.pid}`;
-  const connection = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
-  const queue = new Queue('hop', { connection, prefix });
-  const waiters = new Map<string, () => void>();
-  const worker = new Worker('hop', async (job) => waiters.get(job.id!)?.(), {
-    connection: new Redis(REDIS_URL, { maxRetriesPerRequest: null }),
-    prefix,
-  });
-  await worker.waitUntilReady();
-  const samples: number[] = [];
-  for (let i = 0; i < SAMPLES + 5; i++) {
-    const id = `job-${i}`;
-    const started = performance.now();
-    const done = new Promise<void>((resolve) => waiters.set(id, resolve));
-    await queue.add('hop', {}, { jobId: id });
-    await done;
-    if (i >= 5) samples.push(performance.now() - started);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  await worker.close();
-  await queue.close();
-  connection.disconnect();
-  await deletePrefix(prefix);
-  return samples;
-}
 
 async function publishToFeed(): Promise<number[]> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'syndicate-bench-latency-'));
@@ -95,7 +55,7 @@ async function publishToFeed(): Promise<number[]> {
 }
 
 export async function benchPublishToFeed(): Promise<Row[]> {
-  const raw = await rawBullmqHop();
+  const raw = await rawBullmqHop(SAMPLES);
   const ours = await publishToFeed();
   const rawP50 = percentile(raw, 50);
   return [

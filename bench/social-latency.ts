@@ -6,41 +6,16 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Queue, Worker } from 'bullmq';
-import { Redis } from 'ioredis';
 import { loadConfig } from '../config/load.js';
 import { createSyndicate } from '../src/app.js';
 import { createLogger } from '../src/logger.js';
 import { startFakeGraphServer } from '../tests/helpers/fake-graph-server.js';
 import { FakeXServer } from '../tests/helpers/fake-x-server.js';
+import { BENCH_REDIS_URL as REDIS_URL, deletePrefix, rawBullmqHop } from './raw-hop.js';
 import { fmt, percentile, type Row } from './stats.js';
 
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const SAMPLES = Number(process.env.BENCH_SOCIAL_SAMPLES ?? 20);
 const credentials = { apiKey: 'k', apiSecret: 's', accessToken: 't', accessSecret: 'a' };
-
-async function rawHop(prefix: string): Promise<number> {
-  const connection = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
-  const queue = new Queue('hop', { connection, prefix });
-  const waiters = new Map<string, () => void>();
-  const worker = new Worker('hop', async (job) => waiters.get(job.id!)?.(), {
-    connection: new Redis(REDIS_URL, { maxRetriesPerRequest: null }),
-    prefix,
-  });
-  await worker.waitUntilReady();
-  const samples: number[] = [];
-  for (let i = 0; i < SAMPLES; i++) {
-    const started = performance.now();
-    const done = new Promise<void>((resolve) => waiters.set(`j-${i}`, resolve));
-    await queue.add('hop', {}, { jobId: `j-${i}` });
-    await done;
-    samples.push(performance.now() - started);
-  }
-  await worker.close();
-  await queue.close();
-  connection.disconnect();
-  return percentile(samples, 50);
-}
 
 const tls = JSON.parse(process.env.BENCH_TLS ?? '{}') as { certPem: string; keyPem: string };
 const x = await FakeXServer.start({ tls, credentials });
@@ -89,15 +64,10 @@ for (let i = 0; i < SAMPLES; i++) {
   firstRequest.facebook.push(seen.facebook);
 }
 await syndicate.close();
-const hop = await rawHop(`${prefix}-raw`);
+const hop = percentile(await rawBullmqHop(SAMPLES), 50);
 await x.close();
 await graph.close();
-const redis = new Redis(REDIS_URL);
-for (const pattern of [`${prefix}:*`, `${prefix}-raw:*`]) {
-  const keys = await redis.keys(pattern);
-  if (keys.length) await redis.del(...keys);
-}
-redis.disconnect();
+await deletePrefix(prefix);
 
 const rows: Row[] = (['x', 'facebook'] as const).map((name) => ({
   benchmark: `publish → first request at the ${name === 'x' ? 'X (HTTPS)' : 'Facebook Graph'} server, p50`,
