@@ -3,7 +3,6 @@
  * replaced in one pass (so a title containing "{url}" stays text), then the blank lines an
  * empty part leaves behind are folded.
  */
-import { cleanLine } from '../../domain/text.js';
 
 /** The values a template may name. */
 export interface TemplateValues {
@@ -30,30 +29,5 @@ export function tidyLines(text: string): string {
     .trim();
 }
 
-/**
- * A hashtag for a tag: letters, digits, marks and underscores of any script; several words are
- * joined in camel case ("climate change" → `#ClimateChange`, easier for screen readers).
- * Empty when nothing usable is left ("C++" → `#C`, "!!!" → "").
- */
-export function hashtagFromTag(tag: string): string {
-  const words = cleanLine(tag)
-    .split(' ')
-    .map((word) => word.replace(/[^\p{L}\p{N}\p{M}_]/gu, ''))
-    .filter(Boolean);
-  const joined = words.length > 1 ? words.map((word) => word.charAt(0).toUpperCase() + word.slice(1)).join('') : (words[0] ?? '');
-  return joined === '' ? '' : `#${joined}`;
-}
-
-/** The tags' hashtags in order, empty ones and case-insensitive repeats left out. */
-export function hashtagsFromTags(tags: readonly string[]): string[] {
-  const seen = new Set<string>();
-  const hashtags: string[] = [];
-  for (const tag of tags) {
-    const hashtag = hashtagFromTag(tag);
-    const key = hashtag.toLowerCase();
-    if (hashtag === '' || seen.has(key)) continue;
-    seen.add(key);
-    hashtags.push(hashtag);
-  }
-  return hashtags;
-}
+// Hashtags are the same on every platform but X (see x/hashtags.ts); they live in the domain.
+export { hashtagFromTag, hashtagsFromTags } from '../../domain/hashtags.js';
