@@ -318,7 +318,8 @@ function storedText(text: string): {
   let last = 0;
   for (const entity of twitterText.extractUrlsWithIndices(text)) {
     const [start, end] = entity.indices;
-    const short = `https://t.co/${randomBytes(6).toString('base64url').slice(0, 10)}`;
+    // Real t.co codes are 10 letters and digits; base64url's '-' and '_' made links X never makes.
+    const short = `https://t.co/${tcoCode()}`;
     out += text.slice(last, start);
     const expanded = /^https?:\/\//i.test(entity.url) ? entity.url : `http://${entity.url}`;
     urls.push({
@@ -391,4 +392,10 @@ function parseMultipart(body: Buffer, boundary: string): Record<string, string |
     start = next;
   }
   return fields;
+}
+
+const TCO_ALPHABET = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
+
+function tcoCode(): string {
+  return [...randomBytes(10)].map((byte) => TCO_ALPHABET[byte % TCO_ALPHABET.length]).join('');
 }
