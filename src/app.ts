@@ -25,7 +25,8 @@ import { outboxChannel } from './queue/outbox-channel.js';
 import { Queues } from './queue/queues.js';
 import { redisMemory } from './queue/redis-memory.js';
 import { socialChannel } from './queue/social-delivery.js';
-import { ImageLibrary } from './services/images.js';
+import { ImageLibrary, type VariantName } from './services/images.js';
+import type { Article } from './domain/article.js';
 import { createRedis } from './queue/redis.js';
 import { ArticleService } from './services/article-service.js';
 import { createPreviewRenderer } from './services/preview.js';
@@ -93,17 +94,18 @@ export async function createSyndicate(config: Config, logger: Logger): Promise<S
 
   const health = new ChannelHealth(redis, config.queuePrefix);
   const images = new ImageLibrary(media, { publicBaseUrl: config.publicBaseUrl, allowPrivate: config.mediaAllowPrivate });
-  const platforms = platformEntries(config, {
-    image: (article, variant, sourceUrl) => images.variant(article, variant, sourceUrl),
+  const platformDeps = {
+    image: (article: Article, variant: VariantName, sourceUrl?: string) => images.variant(article, variant, sourceUrl),
     containers: redisMemory(redis, `${config.queuePrefix}:instagram-containers`),
-  }).filter((entry) => config.channels.includes(entry.name as ChannelName));
+  };
+  const platforms = platformEntries(config).filter((entry) => config.channels.includes(entry.name as ChannelName));
 
   // Each enabled platform is live (credentials), writes to the outbox, or is off.
   const outboxDir = path.join(config.dataDir, 'outbox');
   const platformChannels: Channel[] = [];
   const modes: Record<string, 'live' | 'outbox' | 'off'> = {};
   for (const entry of platforms) {
-    const channel = entry.live ?? (config.outbox ? outboxChannel(entry.composer, outboxDir) : null);
+    const channel = entry.live?.(platformDeps) ?? (config.outbox ? outboxChannel(entry.composer, outboxDir) : null);
     modes[entry.name] = entry.live ? 'live' : channel ? 'outbox' : 'off';
     if (channel) platformChannels.push(channel);
   }

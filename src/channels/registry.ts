@@ -20,8 +20,8 @@ export interface PlatformDeps {
 export interface PlatformEntry {
   name: string;
   composer: ChannelComposer;
-  /** The live channel, or null when its credentials are not configured. */
-  live: Channel | null;
+  /** Builds the live channel; null when its credentials are not configured. */
+  live: ((deps: PlatformDeps) => Channel) | null;
 }
 
 /**
@@ -34,53 +34,56 @@ function erase(channel: unknown): unknown {
   return channel;
 }
 
-export function platformEntries(config: Config, deps: PlatformDeps): PlatformEntry[] {
+export function platformEntries(config: Config): PlatformEntry[] {
   // 10 s per Graph request keeps an Instagram send (quota, container, polls, publish) well
   // inside the ledger's 120 s lease.
   const graph = { baseUrl: config.graph.baseUrl, version: config.graph.version, timeoutMs: 10_000 };
   const instagramCompose = config.instagramDefaultImage ? { defaultImageUrl: config.instagramDefaultImage } : {};
   const xCompose = { template: config.x.template, linkMode: config.x.linkMode };
+  // Locals, so the credential checks below still narrow inside the factories.
+  const { facebook, instagram } = config;
+  const xCredentials = config.x.credentials;
   return [
     {
       name: 'x',
       composer: erase(createXComposer(xCompose)),
-      live: config.x.credentials
-        ? erase(
-            createXChannel({
-              credentials: config.x.credentials,
-              baseUrl: config.x.baseUrl,
-              compose: xCompose,
-              loadImage: (article) => deps.image(article, 'x'),
-            }),
-          )
+      live: xCredentials
+        ? (deps) =>
+            erase(
+              createXChannel({
+                credentials: xCredentials,
+                baseUrl: config.x.baseUrl,
+                compose: xCompose,
+                loadImage: (article) => deps.image(article, 'x'),
+              }),
+            )
         : null,
     },
     {
       name: 'facebook',
       composer: erase(createFacebookComposer()),
-      live: config.facebook
-        ? erase(createFacebookChannel({ graph, pageId: config.facebook.pageId, pageToken: config.facebook.pageToken }))
-        : null,
+      live: facebook ? () => erase(createFacebookChannel({ graph, pageId: facebook.pageId, pageToken: facebook.pageToken })) : null,
     },
     {
       name: 'instagram',
       composer: erase(createInstagramComposer(instagramCompose)),
-      live: config.instagram
-        ? erase(
-            createInstagramChannel({
-              ...instagramCompose,
-              graph,
-              userId: config.instagram.userId,
-              token: config.instagram.token,
-              maxPolls: 8,
-              ...(deps.containers ? { containers: deps.containers } : {}),
-              prepareImage: async (post, article) => {
-                const image = await deps.image(article, 'instagram', post.imageSourceUrl);
-                if (!image) throw new Error(`no image at ${post.imageSourceUrl}`);
-                return { url: image.url };
-              },
-            }),
-          )
+      live: instagram
+        ? (deps) =>
+            erase(
+              createInstagramChannel({
+                ...instagramCompose,
+                graph,
+                userId: instagram.userId,
+                token: instagram.token,
+                maxPolls: 8,
+                ...(deps.containers ? { containers: deps.containers } : {}),
+                prepareImage: async (post, article) => {
+                  const image = await deps.image(article, 'instagram', post.imageSourceUrl);
+                  if (!image) throw new Error(`no image at ${post.imageSourceUrl}`);
+                  return { url: image.url };
+                },
+              }),
+            )
         : null,
     },
   ];

@@ -3,7 +3,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig, type Config } from '../../config/load.js';
+import { ConfigError, loadConfig, type ChannelName, type Config } from '../../config/load.js';
 import { ARTICLE_CHANNEL_NAMES } from '../../config/schema.js';
 import type { Syndicate } from '../app.js';
 import { AppError } from '../errors.js';
@@ -21,6 +21,7 @@ const load = {
   preview: () => import('../services/preview.js'),
   database: () => import('../store/database.js'),
   migrate: () => import('../store/migrate.js'),
+  registry: () => import('../channels/registry.js'),
 };
 
 export const USAGE = `Usage: syndicate <command> [options]
@@ -169,7 +170,11 @@ export async function main(argv: string[], io: CliIo = defaultIo): Promise<numbe
       case 'preview': {
         const input = await readJson(positionals[0], io);
         const [{ createPreviewRenderer }, { feedSite }] = await Promise.all([load.preview(), load.app()]);
-        const render = createPreviewRenderer({ site: feedSite(config), channelNames: ARTICLE_CHANNEL_NAMES });
+        const { platformEntries } = await load.registry();
+        const composers = platformEntries(config)
+          .filter((entry) => config.channels.includes(entry.name as ChannelName))
+          .map((entry) => entry.composer);
+        const render = createPreviewRenderer({ site: feedSite(config), channelNames: ARTICLE_CHANNEL_NAMES, composers });
         io.stdout(JSON.stringify(await render(input), null, 2));
         return 0;
       }

@@ -60,7 +60,8 @@ export const jobIds = {
 /** Default options for every job: retried with exponential back-off, kept a while for the dashboard. */
 export const DEFAULT_JOB_OPTIONS = {
   attempts: 8,
-  backoff: { type: 'exponential', delay: 1000 },
+  // Jitter spreads the retries of many jobs that failed together (a platform's 5xx burst).
+  backoff: { type: 'exponential', delay: 1000, jitter: 0.5 },
   removeOnComplete: { age: 7 * 24 * 3600, count: 10_000 },
   removeOnFail: { age: 30 * 24 * 3600 },
 } as const;

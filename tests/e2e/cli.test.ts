@@ -195,5 +195,9 @@ describe('syndicate migrate and preview', () => {
     expect(preview.status, preview.stderr).toBe(0);
     const body = JSON.parse(preview.stdout);
     expect(readXmlFeed(body.feed.rss).items[0]?.title).toBe('Harbour bridge reopens after a year of repairs');
+    expect(body.x.text).toContain('https://coastaldaily.example/2026/03/02/harbour-bridge-reopens');
+    expect(body.x.weightedLength).toBeLessThanOrEqual(280);
+    expect(body.facebook.link).toBe('https://coastaldaily.example/2026/03/02/harbour-bridge-reopens');
+    expect(body.instagram.caption).toContain('Harbour bridge reopens');
   });
 });

@@ -76,3 +76,21 @@ describe('the outbox', () => {
     expect(JSON.stringify(body.instagram)).toContain('Preview me');
   });
 });
+
+describe('OUTBOX=false', () => {
+  it('turns a platform channel without credentials off: no queue, no ledger row', async () => {
+    const t = await startTestSyndicate('outbox-off', { env: { CHANNELS: 'feeds,facebook', OUTBOX: 'false' } });
+    try {
+      expect(t.syndicate.queues.hasChannel('facebook')).toBe(false);
+      expect(t.syndicate.roles).not.toContain('facebook');
+      await t.syndicate.service.submit({ id: 'off', url: 'https://news.test/off', title: 'Off' });
+      await waitFor(
+        async () => (await t.syndicate.deliveries.get({ articleId: 'off', channel: 'feeds', target: '' }))?.state === 'sent',
+        8000,
+      );
+      expect((await t.syndicate.deliveries.listForArticle('off')).map((row) => row.channel)).toEqual(['feeds']);
+    } finally {
+      await t.stop();
+    }
+  });
+});
