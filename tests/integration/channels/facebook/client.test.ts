@@ -9,25 +9,14 @@ import type { FacebookPost } from '../../../../src/channels/facebook/compose.js'
 import { DEFAULT_RATE_LIMIT_BACKOFF_MS } from '../../../../src/channels/graph/classify.js';
 import type { Article } from '../../../../src/domain/article.js';
 import { businessUseCaseUsage, graphErrorBody, startFakeGraphServer, type FakeGraphServer } from '../../../helpers/fake-graph-server.js';
+import { makeArticle } from '../../../helpers/articles.js';
 
 const PAGE = '104857600';
 const TOKEN = 'page-token-for-tests';
 const NOW = new Date('2026-03-02T08:00:00.000Z');
 const FEED = `/${PAGE}/feed`;
 
-const article: Article = {
-  id: 'harbour-bridge-reopens',
-  url: 'https://news.example.com/city/harbour-bridge-reopens',
-  title: 'Harbour bridge reopens after repairs',
-  summary: 'The bridge carries traffic again from Monday.',
-  contentHtml: '',
-  authors: [],
-  categories: [],
-  tags: [],
-  image: null,
-  publishedAt: NOW,
-  channels: {},
-};
+const article: Article = makeArticle({ tags: [], publishedAt: NOW });
 
 let server: FakeGraphServer;
 let channel: Channel<FacebookPost>;

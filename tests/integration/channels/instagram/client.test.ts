@@ -11,24 +11,16 @@ import type { InstagramPost } from '../../../../src/channels/instagram/compose.j
 import { containerIdOf } from '../../../../src/channels/instagram/errors.js';
 import type { Article } from '../../../../src/domain/article.js';
 import { graphErrorBody, startFakeGraphServer, type FakeGraphServer } from '../../../helpers/fake-graph-server.js';
+import { makeArticle } from '../../../helpers/articles.js';
 
 const USER = '17841400000000001';
 const TOKEN = 'instagram-token-for-tests';
 const NOW = new Date('2026-03-02T08:00:00.000Z');
 
-const article: Article = {
-  id: 'harbour-bridge-reopens',
-  url: 'https://news.example.com/city/harbour-bridge-reopens',
-  title: 'Harbour bridge reopens after repairs',
-  summary: 'The bridge carries traffic again from Monday.',
-  contentHtml: '',
-  authors: [],
-  categories: [],
-  tags: ['bridge'],
+const article: Article = makeArticle({
   image: { url: 'https://cdn.example.com/bridge.png', alt: 'The bridge at dawn' },
   publishedAt: new Date(Date.now() - 60_000),
-  channels: {},
-};
+});
 
 let server: FakeGraphServer;
 let sleeps: number[];

@@ -20,6 +20,7 @@ import type { Channel } from '../../../../src/channels/channel.js';
 import type { Article } from '../../../../src/domain/article.js';
 import { FakeXServer, X_ERRORS } from '../../../helpers/fake-x-server.js';
 import { createTestTls, type TestTls } from '../../../helpers/tls.js';
+import { makeArticle } from '../../../helpers/articles.js';
 
 const CREDENTIALS: XCredentials = {
   apiKey: 'test-consumer-key',
@@ -42,20 +43,11 @@ class RecordingAgent extends https.Agent {
 }
 
 function article(overrides: Partial<Article> = {}): Article {
-  return {
-    id: 'harbour-bridge-reopens',
-    url: 'https://news.example.com/city/harbour-bridge-reopens',
-    title: 'Harbour bridge reopens after repairs',
-    summary: 'The bridge carries traffic again from Monday.',
-    contentHtml: '',
-    authors: [],
-    categories: [],
-    tags: ['bridge'],
+  return makeArticle({
     image: { url: 'https://img.example.com/bridge.jpg', alt: 'The bridge at dawn, empty lanes' },
     publishedAt: NOW,
-    channels: {},
     ...overrides,
-  };
+  });
 }
 
 let tls: TestTls;

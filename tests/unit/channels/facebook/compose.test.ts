@@ -3,22 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { composeFacebookPost, type FacebookPost } from '../../../../src/channels/facebook/compose.js';
 import { createFacebookComposer } from '../../../../src/channels/facebook/client.js';
 import type { Article } from '../../../../src/domain/article.js';
+import { makeArticle } from '../../../helpers/articles.js';
 
 function article(overrides: Partial<Article> = {}): Article {
-  return {
-    id: 'harbour-bridge-reopens',
-    url: 'https://news.example.com/city/harbour-bridge-reopens',
-    title: 'Harbour bridge reopens after repairs',
-    summary: 'The bridge carries traffic again from Monday.',
-    contentHtml: '',
-    authors: [],
-    categories: [],
-    tags: ['bridge', 'city hall'],
-    image: null,
-    publishedAt: new Date('2026-03-02T08:00:00.000Z'),
-    channels: {},
-    ...overrides,
-  };
+  return makeArticle({ tags: ['bridge', 'city hall'], ...overrides });
 }
 
 function post(composed: ReturnType<typeof composeFacebookPost>): FacebookPost {

@@ -9,26 +9,14 @@ import { composeXPost, DEFAULT_X_TEMPLATE, type XComposeOptions, type XPost } fr
 import { hashtagsFromTags } from '../../../../src/channels/x/hashtags.js';
 import type { Article } from '../../../../src/domain/article.js';
 import { cleanLine } from '../../../../src/domain/text.js';
+import { makeArticle } from '../../../helpers/articles.js';
 
 const URL = 'https://news.example.com/city/harbour-bridge-reopens';
 const INLINE: XComposeOptions = { template: DEFAULT_X_TEMPLATE, linkMode: 'inline' };
 const REPLY: XComposeOptions = { template: DEFAULT_X_TEMPLATE, linkMode: 'reply' };
 
 function article(overrides: Partial<Article> = {}): Article {
-  return {
-    id: 'harbour-bridge-reopens',
-    url: URL,
-    title: 'Harbour bridge reopens after repairs',
-    summary: 'The bridge carries traffic again from Monday.',
-    contentHtml: '',
-    authors: [],
-    categories: [],
-    tags: ['bridge', 'city hall'],
-    image: null,
-    publishedAt: new Date('2026-03-02T08:00:00.000Z'),
-    channels: {},
-    ...overrides,
-  };
+  return makeArticle({ url: URL, tags: ['bridge', 'city hall'], ...overrides });
 }
 
 function post(composed: ReturnType<typeof composeXPost>): XPost {
