@@ -7,16 +7,13 @@ import { XMLValidator } from 'fast-xml-parser';
 import { expect } from 'vitest';
 import type { Article } from '../../../../src/domain/article.js';
 import type { FeedContext, FeedItem } from '../../../../src/channels/feeds/render.js';
+import { makeArticle as baseArticle } from '../../../helpers/articles.js';
 
 export const PUBLISHED = new Date('2026-03-02T08:00:00.000Z');
 export const UPDATED = new Date('2026-03-02T09:30:00.000Z');
 
 export function makeArticle(overrides: Partial<Article> = {}): Article {
-  return {
-    id: 'harbour-bridge-reopens',
-    url: 'https://news.example.com/city/harbour-bridge-reopens',
-    title: 'Harbour bridge reopens after repairs',
-    summary: 'The bridge carries traffic again from Monday.',
+  return baseArticle({
     contentHtml: '<p>The bridge carries traffic again from <strong>Monday</strong>.</p>',
     authors: [
       { name: 'Ana Lima', email: 'ana@example.com' },
@@ -26,12 +23,9 @@ export function makeArticle(overrides: Partial<Article> = {}): Article {
       { name: 'City', slug: 'city' },
       { name: 'Transport & Roads', slug: 'transport-roads' },
     ],
-    tags: ['bridge'],
-    image: null,
     publishedAt: PUBLISHED,
-    channels: {},
     ...overrides,
-  };
+  });
 }
 
 export function makeItem(overrides: Partial<Article> = {}, updatedAt: Date = UPDATED): FeedItem {
