@@ -9,6 +9,7 @@ import { loadConfig } from '../../config/load.js';
 import { createSyndicate } from '../../src/app.js';
 import { createLogger } from '../../src/logger.js';
 import { benchArticleInput } from '../articles.js';
+import { deletePrefix } from '../raw-hop.js';
 
 const dataDir = mkdtempSync(path.join(tmpdir(), 'syndicate-bench-serve-'));
 const { config } = loadConfig(
@@ -37,5 +38,8 @@ await api.listen({ port: 0, host: '127.0.0.1' });
 const address = api.server.address();
 console.log(typeof address === 'object' && address ? address.port : 0);
 process.on('SIGTERM', () => {
-  void syndicate.close().then(() => process.exit(0));
+  void syndicate
+    .close()
+    .then(() => deletePrefix(config.queuePrefix))
+    .then(() => process.exit(0));
 });
