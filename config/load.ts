@@ -34,7 +34,10 @@ export interface Config {
     postalAddress: string | undefined;
     rate: number;
     dkim: { domain: string; selector: string; privateKey: string } | undefined;
+    unsubscribeMailto: string | undefined;
+    leaseMs: number;
   };
+  subscribe: { recordIp: boolean; ratePerMinute: number };
   digest: { hour: number; weekday: number; timeZone: string };
   x: {
     credentials: { apiKey: string; apiSecret: string; accessToken: string; accessSecret: string } | undefined;
@@ -160,7 +163,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadOptions = {}): L
   const dkim = pair(
     [raw.DKIM_DOMAIN, raw.DKIM_SELECTOR, raw.DKIM_PRIVATE_KEY],
     ['DKIM_DOMAIN', 'DKIM_SELECTOR', 'DKIM_PRIVATE_KEY'],
-    ([domain, selector, privateKey]) => ({ domain: domain!, selector: selector!, privateKey: privateKey! }),
+    // A PEM key in one env line usually arrives with literal \n sequences.
+    ([domain, selector, privateKey]) => ({ domain: domain!, selector: selector!, privateKey: privateKey!.replace(/\\n/g, '\n') }),
     problems,
   );
   const xCredentials = pair(
@@ -223,7 +227,10 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadOptions = {}): L
       postalAddress: raw.MAIL_POSTAL_ADDRESS,
       rate: raw.MAIL_RATE,
       dkim,
+      unsubscribeMailto: raw.MAIL_UNSUBSCRIBE_MAILTO,
+      leaseMs: raw.MAIL_LEASE_SECONDS * 1000,
     },
+    subscribe: { recordIp: raw.SUBSCRIBE_RECORD_IP, ratePerMinute: raw.SUBSCRIBE_RATE_LIMIT },
     digest: { hour: raw.DIGEST_HOUR, weekday: raw.DIGEST_WEEKDAY, timeZone: raw.TZ },
     x: { credentials: xCredentials, baseUrl: raw.X_API_BASE_URL, template: raw.X_TEMPLATE, linkMode: raw.X_LINK_MODE },
     facebook,

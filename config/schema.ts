@@ -92,6 +92,14 @@ export const configSchema = z.object({
   MAIL_POSTAL_ADDRESS: optional,
   /** Messages per second across all workers; 0 = no limit. @defaultValue 50 */
   MAIL_RATE: int(50, 0, 100_000),
+  /** An address whose mail unsubscribes (List-Unsubscribe mailto); none by default. */
+  MAIL_UNSUBSCRIBE_MAILTO: optional.pipe(z.email({ message: 'must be an email address' }).optional()),
+  /** Seconds an email's ledger claim lasts: a worker that died is taken over after it. @defaultValue 60 */
+  MAIL_LEASE_SECONDS: int(60, 1, 3600),
+  /** Keep the requester's IP address in a subscriber's consent record. @defaultValue false */
+  SUBSCRIBE_RECORD_IP: bool(false),
+  /** POST /subscribe requests per IP address per minute, all API processes together. @defaultValue 5 */
+  SUBSCRIBE_RATE_LIMIT: int(5, 1, 100_000),
   DKIM_DOMAIN: optional,
   DKIM_SELECTOR: optional,
   DKIM_PRIVATE_KEY: optional,
@@ -99,7 +107,10 @@ export const configSchema = z.object({
   DIGEST_HOUR: int(7, 0, 23),
   /** Day of the week weekly digests go out (0 = Sunday). @defaultValue 1 */
   DIGEST_WEEKDAY: int(1, 0, 6),
-  TZ: z.string().default('UTC'),
+  TZ: z
+    .string()
+    .refine(isTimeZone, 'must be an IANA time zone such as Europe/Berlin')
+    .default('UTC'),
   X_API_KEY: optional,
   X_API_SECRET: optional,
   X_ACCESS_TOKEN: optional,
@@ -149,3 +160,12 @@ export const SECRET_VARIABLES = [
   'FACEBOOK_PAGE_TOKEN',
   'INSTAGRAM_TOKEN',
 ] as const;
+
+function isTimeZone(name: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -35,6 +35,16 @@ import { openDatabase, type Database } from './store/database.js';
 import { DeliveryStore } from './store/deliveries.js';
 import { FeedDocumentStore } from './store/feed-documents.js';
 import { MediaStore } from './store/media.js';
+import { SubscriberStore } from './store/subscribers.js';
+import { createLetters } from './channels/newsletter/letters.js';
+import type { EmailSite } from './channels/newsletter/render.js';
+import { createMailer, messageIdDomain, type Mailer } from './channels/newsletter/send.js';
+import { createTokenSigner } from './channels/newsletter/tokens.js';
+import { PENDING_TTL_MS } from './domain/subscriber.js';
+import { mailRatePlan, NEWSLETTER_CHANNEL } from './queue/newsletter-batch.js';
+import { newsletterChannel, type NewsletterChannel } from './queue/newsletter-delivery.js';
+import { scheduleDigests } from './queue/newsletter-digest.js';
+import { SubscriptionService } from './services/subscriptions.js';
 import { migrateToLatest } from './store/migrate.js';
 
 /** A worker role: the fan-out (`publish`) or one channel's queue. */
@@ -49,6 +59,10 @@ export interface Syndicate {
   articles: ArticleStore;
   deliveries: DeliveryStore;
   documents: FeedDocumentStore;
+  subscribers: SubscriberStore;
+  subscriptions: SubscriptionService;
+  /** The newsletter's mailer; undefined when the channel is off. */
+  mailer: Mailer | undefined;
   images: ImageLibrary;
   builder: FeedBuilder;
   channels: readonly ChannelDefinition[];
@@ -89,6 +103,7 @@ export async function createSyndicate(config: Config, logger: Logger): Promise<S
   const deliveries = new DeliveryStore(database);
   const documents = new FeedDocumentStore(database);
   const media = new MediaStore(database);
+  const subscribers = new SubscriberStore(database);
 
   const site = feedSite(config);
 
@@ -109,9 +124,41 @@ export async function createSyndicate(config: Config, logger: Logger): Promise<S
     modes[entry.name] = entry.live ? 'live' : channel ? 'outbox' : 'off';
     if (channel) platformChannels.push(channel);
   }
-  const notBuilt = config.channels.filter((name) => name !== FEEDS_CHANNEL && !platforms.some((entry) => entry.name === name));
+  // The newsletter: live over SMTP_URL, .eml files in the outbox, or off.
+  const newsletterEnabled = config.channels.includes(NEWSLETTER_CHANNEL);
+  if (newsletterEnabled) modes[NEWSLETTER_CHANNEL] = config.mail.smtpUrl ? 'live' : config.outbox ? 'outbox' : 'off';
+  const emailSite = emailSiteOf(config);
+  const mailFrom = config.mail.from ?? `newsletter@${new URL(config.publicBaseUrl).hostname}`;
+  const mailer =
+    modes[NEWSLETTER_CHANNEL] === 'live' || modes[NEWSLETTER_CHANNEL] === 'outbox'
+      ? createMailer({
+          ...(config.mail.smtpUrl ? { smtpUrl: config.mail.smtpUrl } : {}),
+          from: mailFrom,
+          replyTo: config.mail.replyTo ?? null,
+          dkim: config.mail.dkim ?? null,
+          outboxDir,
+        })
+      : undefined;
+  const tokens = createTokenSigner(config.secretKey);
+  const messageDomain = messageIdDomain({ from: mailFrom, publicBaseUrl: config.publicBaseUrl });
+  const letters = createLetters({
+    site: emailSite,
+    tokens,
+    messageDomain,
+    listId: `<newsletter.${messageDomain}>`,
+    unsubscribeMailto: config.mail.unsubscribeMailto ?? null,
+    confirmTtlMs: PENDING_TTL_MS,
+  });
+
+  const notBuilt = config.channels.filter(
+    (name) => name !== FEEDS_CHANNEL && name !== NEWSLETTER_CHANNEL && !platforms.some((entry) => entry.name === name),
+  );
   const feedsEnabled = config.channels.includes(FEEDS_CHANNEL);
-  const queues = new Queues(redis, config.queuePrefix, [...(feedsEnabled ? [FEEDS_CHANNEL] : []), ...platformChannels.map((c) => c.name)]);
+  const queues = new Queues(redis, config.queuePrefix, [
+    ...(feedsEnabled ? [FEEDS_CHANNEL] : []),
+    ...(mailer ? [NEWSLETTER_CHANNEL] : []),
+    ...platformChannels.map((c) => c.name),
+  ]);
 
   const builder: FeedBuilder = new FeedBuilder({
     articles,
@@ -130,7 +177,35 @@ export async function createSyndicate(config: Config, logger: Logger): Promise<S
   if (feedsEnabled) {
     channels.push(feedsChannel({ ...runnerDeps, builder, publicBaseUrl: config.publicBaseUrl, hubs: config.feeds.hubs }));
   }
+  let newsletter: NewsletterChannel | undefined;
+  if (mailer) {
+    const ratePlan = mailRatePlan(config.mail.rate);
+    newsletter = newsletterChannel({
+      articles,
+      deliveries,
+      subscribers,
+      mailer,
+      letters,
+      leaseMs: config.mail.leaseMs,
+      batchSize: ratePlan.batchSize,
+      ...(ratePlan.limiter ? { limiter: ratePlan.limiter } : {}),
+      logger,
+      queue: () => queues.channel(NEWSLETTER_CHANNEL),
+      timeZone: config.digest.timeZone,
+    });
+    channels.push(newsletter);
+  }
   for (const channel of platformChannels) channels.push(socialChannel(channel, { ...runnerDeps, health }));
+  const subscriptions = new SubscriptionService({
+    subscribers,
+    deliveries,
+    articles,
+    tokens,
+    enqueueConfirmation: newsletter
+      ? (subscriber) => newsletter.enqueueConfirmation(subscriber, queues.channel(NEWSLETTER_CHANNEL))
+      : null,
+    recordIp: config.subscribe.recordIp,
+  });
   const byMode = (mode: string) => Object.keys(modes).filter((name) => modes[name] === mode);
   logger.info(
     {
@@ -145,7 +220,7 @@ export async function createSyndicate(config: Config, logger: Logger): Promise<S
   const service = new ArticleService({ articles, deliveries, queues, builder, channels, articleChannelNames: ARTICLE_CHANNEL_NAMES });
   const roles = [PUBLISH_QUEUE, ...channels.map((c) => c.name)];
   const workers: Worker[] = [];
-  const subscribers: Redis[] = [];
+  const listeners: Redis[] = [];
   let api: FastifyInstance | undefined;
 
   async function startApi(options: { listen?: boolean } = {}): Promise<FastifyInstance> {
@@ -162,7 +237,7 @@ export async function createSyndicate(config: Config, logger: Logger): Promise<S
       }
     });
     await subscriber.subscribe(feedChangesChannel(config.queuePrefix));
-    subscribers.push(subscriber);
+    listeners.push(subscriber);
 
     api = await buildApp({
       logger,
@@ -178,7 +253,15 @@ export async function createSyndicate(config: Config, logger: Logger): Promise<S
         channels: () => health.failing(),
       },
       media,
-      preview: createPreviewRenderer({ site, channelNames: ARTICLE_CHANNEL_NAMES, composers: platforms.map((entry) => entry.composer) }),
+      preview: createPreviewRenderer({
+        site,
+        channelNames: ARTICLE_CHANNEL_NAMES,
+        composers: platforms.map((entry) => entry.composer),
+        email: emailSite,
+      }),
+      site: { title: emailSite.title, url: emailSite.url, language: emailSite.language },
+      ...(newsletterEnabled ? { subscriptions } : {}),
+      subscribeRateLimit: { max: config.subscribe.ratePerMinute, timeWindowMs: 60_000, redis },
     });
     if (options.listen ?? true) {
       await api.listen({ port: config.port, host: config.host });
@@ -211,6 +294,7 @@ export async function createSyndicate(config: Config, logger: Logger): Promise<S
       started.push(worker);
     }
     workers.push(...started);
+    if (requested.includes(NEWSLETTER_CHANNEL)) await scheduleDigests(queues.channel(NEWSLETTER_CHANNEL), config.digest);
     if (requested.includes(FEEDS_CHANNEL)) {
       // A fresh database has no rendered feeds yet; readers should get an empty feed, not 404.
       if (!(await documents.getValidators('site/rss'))) await builder.rebuildEverything();
@@ -223,6 +307,7 @@ export async function createSyndicate(config: Config, logger: Logger): Promise<S
       connection: createRedis(config.redisUrl),
       prefix: config.queuePrefix,
       concurrency: channel.concurrency ?? 1,
+      ...(channel.limiter ? { limiter: channel.limiter } : {}),
     });
     return worker;
   }
@@ -247,7 +332,8 @@ export async function createSyndicate(config: Config, logger: Logger): Promise<S
       }),
     );
     await queues.close();
-    for (const subscriber of subscribers) subscriber.disconnect();
+    mailer?.close();
+    for (const listener of listeners) listener.disconnect();
     await redis.quit().catch(() => redis.disconnect());
     await database.close();
   }
@@ -261,6 +347,9 @@ export async function createSyndicate(config: Config, logger: Logger): Promise<S
     articles,
     deliveries,
     documents,
+    subscribers,
+    subscriptions,
+    mailer,
     images,
     builder,
     channels,
@@ -269,5 +358,16 @@ export async function createSyndicate(config: Config, logger: Logger): Promise<S
     startApi,
     startWorkers,
     close,
+  };
+}
+
+/** Email branding from Config (SITE_*, MAIL_POSTAL_ADDRESS). */
+export function emailSiteOf(config: Config): EmailSite {
+  return {
+    title: config.site.title,
+    url: config.site.url,
+    publicBaseUrl: config.publicBaseUrl,
+    postalAddress: config.mail.postalAddress ?? null,
+    language: config.site.language ?? 'en',
   };
 }

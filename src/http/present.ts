@@ -1,4 +1,6 @@
 /** JSON shapes the API answers with (stable field names; dates as ISO strings). */
+import { NEWSLETTER_CHANNEL } from '../queue/newsletter-batch.js';
+import type { NewsletterCounts } from '../services/article-service.js';
 import type { ArticleRecord } from '../domain/article.js';
 import type { Delivery } from '../domain/delivery.js';
 
@@ -32,9 +34,15 @@ export interface DeliveryView {
   updatedAt: string;
 }
 
-/** Per channel, the delivery of the account-level row (target ''). */
-export function presentDeliveries(deliveries: Delivery[]): Record<string, DeliveryView> {
-  const byChannel: Record<string, DeliveryView> = {};
+/**
+ * Per channel, the delivery of the account-level row (target ''). The newsletter's row is its
+ * plan; the counts of its per-subscriber rows (`newsletter`) are added to it.
+ */
+export function presentDeliveries(
+  deliveries: Delivery[],
+  newsletter?: NewsletterCounts,
+): Record<string, DeliveryView | (DeliveryView & NewsletterCounts)> {
+  const byChannel: Record<string, DeliveryView | (DeliveryView & NewsletterCounts)> = {};
   for (const delivery of deliveries) {
     if (delivery.target !== '') continue;
     byChannel[delivery.channel] = {
@@ -45,6 +53,10 @@ export function presentDeliveries(deliveries: Delivery[]): Record<string, Delive
       lastError: delivery.lastError,
       updatedAt: delivery.updatedAt.toISOString(),
     };
+  }
+  const plan = byChannel[NEWSLETTER_CHANNEL];
+  if (plan && plan.state !== 'skipped' && plan.state !== 'cancelled') {
+    byChannel[NEWSLETTER_CHANNEL] = { ...plan, ...(newsletter ?? { total: 0, sent: 0, failed: 0, pending: 0, cancelled: 0 }) };
   }
   return byChannel;
 }

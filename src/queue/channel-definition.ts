@@ -20,6 +20,8 @@ export interface ChannelDefinition {
   enqueueRetraction?(articleId: string, queue: Queue): Promise<void>;
   /** Worker concurrency. @defaultValue 1 */
   readonly concurrency?: number;
+  /** BullMQ limiter of the channel's queue, shared by every worker process (MAIL_RATE). */
+  readonly limiter?: { max: number; duration: number };
 }
 
 export interface EnqueueOptions {

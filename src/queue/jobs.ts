@@ -18,6 +18,14 @@ export const JobName = {
   websubPing: 'websub-ping',
   /** platform queues: delete the post of a retracted article. */
   retract: 'retract',
+  /** newsletter queue: send one article to a batch of subscribers (their ledger rows). */
+  batch: 'batch',
+  /** newsletter queue: the double opt-in email of one subscription request. */
+  confirmEmail: 'confirm-email',
+  /** newsletter queue: a scheduled digest run for one frequency; splits into digest batches. */
+  digest: 'digest',
+  /** newsletter queue: the digests of a batch of subscribers. */
+  digestBatch: 'digest-batch',
 } as const;
 
 export interface PublishJobData {
@@ -41,6 +49,30 @@ export interface RetractJobData {
   articleId: string;
 }
 
+export interface BatchJobData {
+  articleId: string;
+  /** Subscriber ids: the targets of the article's newsletter rows. */
+  targets: string[];
+}
+
+export interface ConfirmEmailJobData {
+  subscriberId: string;
+  /** The subscription request this email answers (epoch ms); part of the Message-ID. */
+  requestedAt: number;
+}
+
+export interface DigestJobData {
+  frequency: 'daily' | 'weekly';
+  /** End of the digest period (epoch ms). Scheduler jobs leave it out: their due time is used. */
+  periodEnd?: number;
+}
+
+export interface DigestBatchJobData {
+  frequency: 'daily' | 'weekly';
+  periodEnd: number;
+  targets: string[];
+}
+
 export interface WebsubPingJobData {
   topics: string[];
 }
@@ -55,6 +87,10 @@ export const jobIds = {
   retry: (articleId: string, attempt: number) => `retry-${articleId}-${attempt}`,
   refresh: (articleId: string, generation: number) => `refresh-${articleId}-${generation}`,
   retract: (articleId: string) => `retract-${articleId}`,
+  /** `run` tells plan runs apart (a retry plans again); `first` is the batch's first target. */
+  batch: (articleId: string, run: string, first: string) => `batch-${articleId}-${run}-${first}`,
+  confirmEmail: (subscriberId: string, requestedAt: number) => `confirm-${subscriberId}-${requestedAt}`,
+  digestBatch: (frequency: string, periodEnd: number, first: string) => `digest-${frequency}-${periodEnd}-${first}`,
 };
 
 /** Default options for every job: retried with exponential back-off, kept a while for the dashboard. */

@@ -5,6 +5,7 @@
  */
 import type { ArticleRecord } from '../domain/article.js';
 import { parseArticle } from '../domain/article.js';
+import { NEWSLETTER_CHANNEL } from '../queue/newsletter-batch.js';
 import type { Delivery } from '../domain/delivery.js';
 import { AppError, articleInvalid } from '../errors.js';
 import type { ChannelDefinition } from '../queue/channel-definition.js';
@@ -38,7 +39,18 @@ export interface SubmitResult {
 
 export interface ArticleView {
   article: ArticleRecord;
+  /** The rows without a target: one per channel (the newsletter's is its plan). */
   deliveries: Delivery[];
+  /** The newsletter's per-subscriber rows, counted; absent when it has none. */
+  newsletter?: NewsletterCounts;
+}
+
+export interface NewsletterCounts {
+  total: number;
+  sent: number;
+  failed: number;
+  pending: number;
+  cancelled: number;
 }
 
 export class ArticleService {
@@ -182,7 +194,14 @@ export class ArticleService {
   async view(id: string): Promise<ArticleView> {
     const article = await this.deps.articles.get(id);
     if (!article) throw new AppError('ARTICLE_NOT_FOUND', `no article ${id}`);
-    return { article, deliveries: await this.deps.deliveries.listForArticle(id) };
+    const deliveries = await this.deps.deliveries.listForArticle(id, { accountOnly: true });
+    const counts = await this.deps.deliveries.countByState(id, NEWSLETTER_CHANNEL, { targetsOnly: true });
+    const total = Object.values(counts).reduce((sum, n) => sum + n, 0);
+    if (total === 0) return { article, deliveries };
+    const sent = counts.sent ?? 0;
+    const failed = counts.failed ?? 0;
+    const cancelled = (counts.cancelled ?? 0) + (counts.skipped ?? 0);
+    return { article, deliveries, newsletter: { total, sent, failed, cancelled, pending: total - sent - failed - cancelled } };
   }
 
   async list(limit: number, cursor: string | null): Promise<{ items: ArticleRecord[]; nextCursor: string | null }> {

@@ -8,6 +8,7 @@ import { feedUrls, FEED_FORMATS } from '../channels/feeds/urls.js';
 import { articleInvalid } from '../errors.js';
 import { feedContext, type FeedSite } from '../queue/feed-builder.js';
 import type { ChannelComposer } from '../channels/channel.js';
+import { renderArticleEmail, type EmailSite } from '../channels/newsletter/render.js';
 
 export interface PreviewDeps {
   site: FeedSite;
@@ -15,6 +16,8 @@ export interface PreviewDeps {
   channelNames: readonly string[];
   /** Platform channels' composers (they need no credentials). */
   composers?: readonly ChannelComposer[];
+  /** Email branding: with it the preview includes the newsletter email. */
+  email?: EmailSite;
   now?: () => Date;
 }
 
@@ -35,9 +38,12 @@ export function createPreviewRenderer(deps: PreviewDeps) {
         return [composer.name, 'skip' in composed ? { skipped: composed.skip } : composer.preview(composed.post)];
       }),
     );
+    // Each subscriber's own signed link goes where this stands.
+    const unsubscribeUrl = `${deps.site.publicBaseUrl}/unsubscribe/<token>`;
     return {
       article: { ...article, publishedAt: article.publishedAt.toISOString() },
       feed,
+      ...(deps.email ? { email: renderArticleEmail(article, deps.email, { unsubscribeUrl }) } : {}),
       ...platforms,
     };
   };

@@ -161,6 +161,25 @@ export class ArticleStore {
     return rows.map(toRecord);
   }
 
+  /**
+   * Published articles with `after < published_at <= until`, oldest first, at most `limit`
+   * (a digest's articles: everything since the subscriber's last digest).
+   */
+  async listPublishedBetween(after: Date, until: Date, limit: number): Promise<ArticleRecord[]> {
+    assertLimit(limit);
+    const rows = await this.db
+      .selectFrom('articles')
+      .selectAll()
+      .where('state', '=', 'published')
+      .where('published_at', '>', after.getTime())
+      .where('published_at', '<=', until.getTime())
+      .orderBy('published_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(limit)
+      .execute();
+    return rows.map(toRecord).reverse();
+  }
+
   /** Slugs of the categories that have at least one published article, sorted. */
   async listCategorySlugs(): Promise<string[]> {
     const rows = await this.db

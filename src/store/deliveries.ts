@@ -146,12 +146,16 @@ export class DeliveryStore {
     return row ? toDelivery(row) : null;
   }
 
-  /** Every row of the article, ordered by channel then target. */
-  async listForArticle(articleId: string): Promise<Delivery[]> {
+  /**
+   * The rows of the article, ordered by channel then target. With `accountOnly` only the rows
+   * without a target: an article sent to 100,000 subscribers has 100,000 more.
+   */
+  async listForArticle(articleId: string, options: { accountOnly?: boolean } = {}): Promise<Delivery[]> {
     const rows = await this.db
       .selectFrom('deliveries')
       .selectAll()
       .where('article_id', '=', articleId)
+      .$if(options.accountOnly === true, (query) => query.where('target', '=', ''))
       .orderBy('channel')
       .orderBy('target')
       .execute();
@@ -172,6 +176,41 @@ export class DeliveryStore {
     if (channel !== undefined) query = query.where('channel', '=', channel);
     const result = await query.executeTakeFirst();
     return Number(result.numUpdatedRows);
+  }
+
+  /**
+   * Cancels what has not left yet for one target on one channel, across every article: an
+   * unsubscribe or a bounce takes effect for batches already queued.
+   * @returns how many rows were cancelled.
+   */
+  async cancelPendingForTarget(channel: string, target: string, now: Date): Promise<number> {
+    const result = await this.db
+      .updateTable('deliveries')
+      .set({ state: 'cancelled', updated_at: now.getTime() })
+      .where('channel', '=', channel)
+      .where('target', '=', target)
+      .where('state', 'in', [...CANCELLABLE_STATES])
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  }
+
+  /**
+   * Targets of the article's rows on `channel` that still have to be tried (`queued` or
+   * `retry`), in target order after `afterTarget`: how a newsletter is split into batches
+   * without reading the whole list at once.
+   */
+  async pendingTargets(articleId: string, channel: string, afterTarget: string, limit: number): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom('deliveries')
+      .select('target')
+      .where('article_id', '=', articleId)
+      .where('channel', '=', channel)
+      .where('target', '>', afterTarget)
+      .where('state', 'in', ['queued', 'retry'])
+      .orderBy('target')
+      .limit(limit)
+      .execute();
+    return rows.map((row) => row.target);
   }
 
   /**
@@ -208,13 +247,21 @@ export class DeliveryStore {
     return Number(result.numUpdatedRows) > 0;
   }
 
-  /** How many of the article's rows on `channel` are in each state; states with none are absent. */
-  async countByState(articleId: string, channel: string): Promise<Partial<Record<DeliveryState, number>>> {
+  /**
+   * How many of the article's rows on `channel` are in each state; states with none are absent.
+   * With `targetsOnly` the row without a target (a newsletter's plan) is not counted.
+   */
+  async countByState(
+    articleId: string,
+    channel: string,
+    options: { targetsOnly?: boolean } = {},
+  ): Promise<Partial<Record<DeliveryState, number>>> {
     const rows = await this.db
       .selectFrom('deliveries')
       .select((eb) => ['state', eb.fn.countAll().as('count')])
       .where('article_id', '=', articleId)
       .where('channel', '=', channel)
+      .$if(options.targetsOnly === true, (query) => query.where('target', '!=', ''))
       .groupBy('state')
       .execute();
     const counts: Partial<Record<DeliveryState, number>> = {};

@@ -53,12 +53,12 @@ export const articleRoutes: FastifyPluginAsync<ArticleRoutesOptions> = async (ap
 
   app.delete<{ Params: { id: string } }>('/articles/:id', async (request) => {
     const view = await service.retract(checkId(request.params.id));
-    return { id: view.article.id, state: view.article.state, deliveries: presentDeliveries(view.deliveries) };
+    return { id: view.article.id, state: view.article.state, deliveries: presentDeliveries(view.deliveries, view.newsletter) };
   });
 
   app.get<{ Params: { id: string } }>('/articles/:id', async (request) => {
     const view = await service.view(checkId(request.params.id));
-    return { ...presentArticle(view.article), deliveries: presentDeliveries(view.deliveries), links: links(view.article.id) };
+    return { ...presentArticle(view.article), deliveries: presentDeliveries(view.deliveries, view.newsletter), links: links(view.article.id) };
   });
 
   app.get<{ Querystring: { limit?: string; cursor?: string } }>('/articles', async (request) => {

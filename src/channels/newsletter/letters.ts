@@ -1,0 +1,96 @@
+/**
+ * Letters: a rendered email plus the envelope a subscriber needs — their address, their own
+ * unsubscribe link (signed), the List-* headers and a deterministic Message-ID, so a repeat
+ * of the same email can be recognised by the receiving side (LEDGER.md "Email").
+ */
+import type { Article } from '../../domain/article.js';
+import type { Frequency, Subscriber } from '../../domain/subscriber.js';
+import { renderArticleEmail, renderConfirmationEmail, renderDigestEmail, type EmailSite } from './render.js';
+import type { MailMessage } from './send.js';
+import type { TokenSigner } from './tokens.js';
+
+export interface LetterOptions {
+  site: EmailSite;
+  tokens: TokenSigner;
+  /** Right-hand side of every Message-ID. */
+  messageDomain: string;
+  /** The List-Id header value, e.g. `News <news.example.org>`. */
+  listId: string;
+  /** An address that unsubscribes by mail (List-Unsubscribe mailto), or null. */
+  unsubscribeMailto: string | null;
+  /** How long a confirmation link works. */
+  confirmTtlMs: number;
+}
+
+/**
+ * Rendering the article once per batch and substituting each subscriber's link is what keeps
+ * 100,000 emails cheap: the placeholder is plain alphanumerics, so rendering leaves it as is.
+ */
+const UNSUBSCRIBE_PLACEHOLDER = 'SYNDICATEUNSUBSCRIBEURLPLACEHOLDER';
+
+export type Letters = ReturnType<typeof createLetters>;
+
+export function createLetters(options: LetterOptions) {
+  const base = options.site.publicBaseUrl.replace(/\/+$/, '');
+
+  function unsubscribeUrl(subscriber: Pick<Subscriber, 'id' | 'email'>): string {
+    const token = options.tokens.sign({ purpose: 'unsubscribe', subscriberId: subscriber.id, email: subscriber.email });
+    return `${base}/unsubscribe/${token}`;
+  }
+
+  function confirmUrl(subscriber: Pick<Subscriber, 'id' | 'email'>, now: Date): string {
+    const expiresAt = new Date(now.getTime() + options.confirmTtlMs);
+    const token = options.tokens.sign({ purpose: 'confirm', subscriberId: subscriber.id, email: subscriber.email, expiresAt });
+    return `${base}/confirm/${token}`;
+  }
+
+  function envelope(subscriber: Subscriber, messageId: string, listUnsubscribeUrl: string) {
+    return {
+      to: { address: subscriber.email, name: subscriber.name },
+      messageId: `${messageId}@${options.messageDomain}`,
+      listUnsubscribeUrl,
+      listUnsubscribeMailto: options.unsubscribeMailto,
+      listId: options.listId,
+    };
+  }
+
+  return {
+    unsubscribeUrl,
+    confirmUrl,
+
+    /** Renders `article` once; the returned function makes each subscriber's message. */
+    article(article: Article): (subscriber: Subscriber) => MailMessage {
+      const rendered = renderArticleEmail(article, options.site, { unsubscribeUrl: UNSUBSCRIBE_PLACEHOLDER });
+      const html = rendered.html.split(UNSUBSCRIBE_PLACEHOLDER);
+      const text = rendered.text.split(UNSUBSCRIBE_PLACEHOLDER);
+      return (subscriber) => {
+        const link = unsubscribeUrl(subscriber);
+        return {
+          ...envelope(subscriber, `${article.id}.${subscriber.id}`, link),
+          subject: rendered.subject,
+          html: html.join(link),
+          text: text.join(link),
+        };
+      };
+    },
+
+    /** One subscriber's digest of `articles` (oldest first). */
+    digest(articles: readonly Article[], subscriber: Subscriber, period: { frequency: 'daily' | 'weekly'; periodEnd: Date; timeZone: string }): MailMessage {
+      const link = unsubscribeUrl(subscriber);
+      const rendered = renderDigestEmail(articles, options.site, { ...period, unsubscribeUrl: link });
+      // The newest article names the digest: the next digest of this subscriber starts after it.
+      const newest = articles[articles.length - 1]!;
+      return { ...envelope(subscriber, `digest-${period.frequency}-${newest.id}.${subscriber.id}`, link), ...rendered };
+    },
+
+    /** The double opt-in email for the subscriber's latest request. */
+    confirmation(subscriber: Subscriber, now: Date): MailMessage {
+      const rendered = renderConfirmationEmail(options.site, {
+        confirmUrl: confirmUrl(subscriber, now),
+        email: subscriber.email,
+        frequency: subscriber.frequency as Frequency,
+      });
+      return { ...envelope(subscriber, `confirm-${subscriber.requestedAt.getTime()}.${subscriber.id}`, unsubscribeUrl(subscriber)), ...rendered };
+    },
+  };
+}

@@ -1,0 +1,198 @@
+/**
+ * Per-article newsletter, the way LEDGER.md says, in two steps:
+ *
+ *   plan (one job per article)        batch (one job per ≤ batchSize subscribers)
+ *   ─ subscribers, page by page  →    ─ each row: claim → send over SMTP → complete at once
+ *   ─ ledger rows, in bulk            ─ unsubscribed / bounced / retracted → cancelled
+ *   ─ pending rows → batch jobs       ─ 4xx → retry (the job backs off), 5xx → bounced
+ *
+ * Nothing holds the whole list: subscribers and ledger rows are read in pages. A batch that
+ * runs again (retry, stall, restart) claims only rows still `queued`/`retry`, so nobody gets
+ * the article twice; a row claimed by a worker that died is sent again after its lease and
+ * counted as an ambiguous re-send.
+ */
+import { randomUUID } from 'node:crypto';
+import { DelayedError, type Job, type Queue } from 'bullmq';
+import type { Logger } from 'pino';
+import type { DeliveryKey } from '../domain/delivery.js';
+import { wantsArticle, type Subscriber } from '../domain/subscriber.js';
+import type { Letters } from '../channels/newsletter/letters.js';
+import { classifyMailError, type Mailer } from '../channels/newsletter/send.js';
+import type { ArticleStore } from '../store/articles.js';
+import type { DeliveryStore } from '../store/deliveries.js';
+import type { SubscriberStore } from '../store/subscribers.js';
+import { RetryableDeliveryError } from './delivery-runner.js';
+import { DEFAULT_JOB_OPTIONS, JobName, jobIds, type BatchJobData, type DeliverJobData } from './jobs.js';
+
+export const NEWSLETTER_CHANNEL = 'newsletter';
+
+/** Subscribers read per query while planning. */
+const PLAN_PAGE_SIZE = 1000;
+
+export interface NewsletterDeps {
+  articles: ArticleStore;
+  deliveries: DeliveryStore;
+  subscribers: SubscriberStore;
+  mailer: Mailer;
+  letters: Letters;
+  /** How long a claim protects a row; longer than an SMTP send's time-out. */
+  leaseMs: number;
+  /** Subscribers per batch job (see batchSizeFor). */
+  batchSize: number;
+  logger: Logger;
+  /** Counts re-sends whose first attempt's outcome was unknown (LEDGER.md "Email"). */
+  onAmbiguousResend?: () => void;
+  now?: () => Date;
+}
+
+/**
+ * Batch size and BullMQ limiter for MAIL_RATE: the limiter counts jobs, so with a rate a
+ * batch is a fifth of a second's worth of mail and the queue starts one batch per
+ * `batchSize / rate` seconds — across every worker process, since the limiter lives in Redis.
+ */
+export function mailRatePlan(rate: number): { batchSize: number; limiter?: { max: number; duration: number } } {
+  if (rate <= 0) return { batchSize: 100 };
+  const batchSize = Math.min(100, Math.max(1, Math.round(rate / 5)));
+  return { batchSize, limiter: { max: 1, duration: Math.max(1, Math.round((1000 * batchSize) / rate)) } };
+}
+
+/**
+ * The plan job (the article's row with target ''): writes a row per confirmed immediate
+ * subscriber who wants the article, then queues batches for every row still to be tried —
+ * which also picks up rows an operator re-queued with `retry`.
+ */
+export async function planNewsletter(deps: NewsletterDeps, job: Job<DeliverJobData>, token: string | undefined, queue: Queue) {
+  const now = deps.now ?? (() => new Date());
+  const { articleId } = job.data;
+  const article = await deps.articles.get(articleId);
+  if (!article || article.state === 'retracted') {
+    await deps.deliveries.cancelPending(articleId, now(), NEWSLETTER_CHANNEL);
+    return { planned: false, reason: article ? 'retracted' : 'missing' };
+  }
+
+  const key: DeliveryKey = { articleId, channel: NEWSLETTER_CHANNEL, target: '' };
+  const claimToken = randomUUID();
+  const claimed = await deps.deliveries.claim(key, claimToken, deps.leaseMs, now());
+  let recipients: number | null = null;
+  if (claimed) {
+    recipients = 0;
+    const slugs = article.categories.map((category) => category.slug);
+    let after: string | null = null;
+    for (;;) {
+      const page: Subscriber[] = await deps.subscribers.pageRecipients('immediate', after, PLAN_PAGE_SIZE);
+      if (page.length === 0) break;
+      after = page[page.length - 1]!.id;
+      const wanted = page.filter((subscriber) => wantsArticle(subscriber, slugs));
+      recipients += wanted.length;
+      await deps.deliveries.ensure(
+        wanted.map((subscriber) => ({ articleId, channel: NEWSLETTER_CHANNEL, target: subscriber.id, state: 'queued' as const })),
+        now(),
+      );
+    }
+    await deps.deliveries.complete(key, claimToken, { state: 'sent', externalId: `recipients:${recipients}` }, now());
+  } else {
+    const current = await deps.deliveries.get(key);
+    if (current?.state === 'claimed' && current.claimedAt && token) {
+      // Another plan run is writing the rows: look again when its lease ends.
+      await job.moveToDelayed(current.claimedAt.getTime() + deps.leaseMs + 50, token);
+      throw new DelayedError();
+    }
+    if (current?.state === 'cancelled' || current?.state === 'skipped') return { planned: false, reason: current.state };
+  }
+
+  const batches = await queueBatches(deps, queue, articleId, job.id ?? randomUUID());
+  deps.logger.info({ articleId, channel: NEWSLETTER_CHANNEL, recipients: recipients ?? undefined, batches }, 'newsletter planned');
+  return { planned: true, recipients, batches };
+}
+
+async function queueBatches(deps: NewsletterDeps, queue: Queue, articleId: string, run: string): Promise<number> {
+  let after = '';
+  let count = 0;
+  for (;;) {
+    const targets = await deps.deliveries.pendingTargets(articleId, NEWSLETTER_CHANNEL, after, PLAN_PAGE_SIZE);
+    if (targets.length === 0) return count;
+    after = targets[targets.length - 1]!;
+    const jobs = [];
+    for (let start = 0; start < targets.length; start += deps.batchSize) {
+      const slice = targets.slice(start, start + deps.batchSize);
+      const data: BatchJobData = { articleId, targets: slice };
+      jobs.push({ name: JobName.batch, data, opts: { ...DEFAULT_JOB_OPTIONS, jobId: jobIds.batch(articleId, safeRun(run), slice[0]!) } });
+    }
+    await queue.addBulk(jobs);
+    count += jobs.length;
+  }
+}
+
+/** Job ids must not contain ':' (BullMQ's separator). */
+function safeRun(run: string): string {
+  return run.replace(/:/g, '_');
+}
+
+/** Sends one batch. Throws RetryableDeliveryError when some rows must be tried again. */
+export async function sendBatch(deps: NewsletterDeps, job: Job<BatchJobData>, token: string | undefined) {
+  const now = deps.now ?? (() => new Date());
+  const { articleId, targets } = job.data;
+  const article = await deps.articles.get(articleId);
+  if (!article || article.state === 'retracted') {
+    await deps.deliveries.cancelPending(articleId, now(), NEWSLETTER_CHANNEL);
+    return { sent: 0, cancelled: targets.length };
+  }
+  const subscribers = new Map((await deps.subscribers.getMany(targets)).map((subscriber) => [subscriber.id, subscriber]));
+  const letterFor = deps.letters.article(article);
+  const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+  const tally = { sent: 0, retry: 0, failed: 0, cancelled: 0, busyUntil: 0 };
+
+  await Promise.all(
+    targets.map(async (target) => {
+      const key: DeliveryKey = { articleId, channel: NEWSLETTER_CHANNEL, target };
+      const subscriber = subscribers.get(target);
+      if (subscriber?.state !== 'confirmed') {
+        // Unsubscribed or bounced after the plan: nothing leaves for them.
+        tally.cancelled += await deps.deliveries.cancelPendingForTarget(NEWSLETTER_CHANNEL, target, now());
+        return;
+      }
+      const claimToken = randomUUID();
+      const claimed = await deps.deliveries.claim(key, claimToken, deps.leaseMs, now());
+      if (!claimed) {
+        const current = await deps.deliveries.get(key);
+        if (current?.state === 'claimed' && current.claimedAt) {
+          tally.busyUntil = Math.max(tally.busyUntil, current.claimedAt.getTime() + deps.leaseMs);
+        }
+        return;
+      }
+      if (claimed.attempts > 1 && claimed.lastError === null) {
+        // The earlier attempt never completed: SMTP may have accepted it. Counted, not hidden.
+        deps.onAmbiguousResend?.();
+        deps.logger.warn({ articleId, channel: NEWSLETTER_CHANNEL, target }, 'ambiguous re-send after a lost claim');
+      }
+      const message = letterFor(subscriber);
+      try {
+        await deps.mailer.send(message);
+        await deps.deliveries.complete(key, claimToken, { state: 'sent', externalId: message.messageId }, now());
+        tally.sent += 1;
+      } catch (error) {
+        const classified = classifyMailError(error);
+        if (classified.kind === 'bounce') {
+          await deps.deliveries.complete(key, claimToken, { state: 'failed', error: `bounced: ${classified.message}` }, now());
+          await deps.subscribers.markBounced(target, classified.message, now());
+          await deps.deliveries.cancelPendingForTarget(NEWSLETTER_CHANNEL, target, now());
+          tally.failed += 1;
+        } else {
+          const state = lastAttempt ? 'failed' : 'retry';
+          await deps.deliveries.complete(key, claimToken, { state, error: classified.message }, now());
+          tally[state] += 1;
+        }
+        deps.logger.warn({ articleId, channel: NEWSLETTER_CHANNEL, target, kind: classified.kind, error: classified.message }, 'delivery outcome');
+      }
+    }),
+  );
+
+  deps.logger.info({ articleId, channel: NEWSLETTER_CHANNEL, batch: job.id, ...tally, busyUntil: undefined }, 'newsletter batch');
+  if (tally.busyUntil > 0 && token) {
+    // Rows claimed by a worker that died: come back when their lease ends.
+    await job.moveToDelayed(tally.busyUntil + 50, token);
+    throw new DelayedError();
+  }
+  if (tally.retry > 0) throw new RetryableDeliveryError(`${tally.retry} of ${targets.length} recipients will be retried`);
+  return tally;
+}

@@ -1,0 +1,97 @@
+/**
+ * Subscriptions: what the public routes /subscribe, /confirm/:token and /unsubscribe/:token
+ * do. Double opt-in: a request makes a pending subscriber and queues a confirmation email;
+ * only the signed link in that email confirms. An unsubscribe cancels the subscriber's
+ * queued emails at once, also in batches already queued.
+ */
+import { parseSubscription, type Subscriber } from '../domain/subscriber.js';
+import { AppError } from '../errors.js';
+import type { TokenPurpose, TokenSigner } from '../channels/newsletter/tokens.js';
+import type { ArticleStore } from '../store/articles.js';
+import type { DeliveryStore } from '../store/deliveries.js';
+import type { SubscriberStore } from '../store/subscribers.js';
+import { NEWSLETTER_CHANNEL } from '../queue/newsletter-batch.js';
+import { DIGEST_CHANNEL } from '../queue/newsletter-digest.js';
+
+export interface SubscriptionServiceDeps {
+  subscribers: SubscriberStore;
+  deliveries: DeliveryStore;
+  articles: ArticleStore;
+  tokens: TokenSigner;
+  /** Queues the confirmation email; null when the newsletter channel is off. */
+  enqueueConfirmation: ((subscriber: Subscriber) => Promise<void>) | null;
+  /** Keep the requester's IP address in the consent record (SUBSCRIBE_RECORD_IP). */
+  recordIp: boolean;
+  now?: () => Date;
+}
+
+/** Categories offered on the form: those of the newest published articles. */
+const CATEGORY_SOURCE_ARTICLES = 500;
+
+export class SubscriptionService {
+  private readonly now: () => Date;
+
+  constructor(private readonly deps: SubscriptionServiceDeps) {
+    this.now = deps.now ?? (() => new Date());
+  }
+
+  async categories(): Promise<{ slug: string; name: string }[]> {
+    const names = new Map<string, string>();
+    for (const article of await this.deps.articles.listPublished({ limit: CATEGORY_SOURCE_ARTICLES })) {
+      for (const category of article.categories) if (!names.has(category.slug)) names.set(category.slug, category.name);
+    }
+    return [...names].map(([slug, name]) => ({ slug, name })).sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** The same outcome for every valid address, known or not: nothing to enumerate. */
+  async subscribe(input: unknown, meta: { ip: string }): Promise<void> {
+    const parsed = parseSubscription(input);
+    if (!parsed.ok) throw new AppError('SUBSCRIPTION_INVALID', 'the subscription request is not valid', parsed.problems);
+    const { subscriber, sendConfirmation } = await this.deps.subscribers.subscribe(parsed.value, {
+      now: this.now(),
+      ip: this.deps.recordIp ? meta.ip : null,
+    });
+    if (sendConfirmation) await this.sendConfirmation(subscriber);
+  }
+
+  /** Queues the confirmation email (also for CSV imports without --confirmed). */
+  async sendConfirmation(subscriber: Subscriber): Promise<void> {
+    await this.deps.enqueueConfirmation?.(subscriber);
+  }
+
+  async confirm(token: string): Promise<'confirmed' | 'already'> {
+    const subscriberId = await this.verify(token, 'confirm');
+    const result = await this.deps.subscribers.confirm(subscriberId, this.now());
+    if (result === 'confirmed' || result === 'already') return result;
+    if (result === 'missing') throw new AppError('TOKEN_INVALID', 'this link is not valid');
+    // Expired, or unsubscribed/bounced since: an old link must not sign anyone up again.
+    throw new AppError('TOKEN_EXPIRED', 'this confirmation link has expired; please subscribe again');
+  }
+
+  async unsubscribeTarget(token: string): Promise<{ email: string }> {
+    const subscriberId = await this.verify(token, 'unsubscribe');
+    const subscriber = await this.deps.subscribers.get(subscriberId);
+    if (!subscriber) throw new AppError('TOKEN_INVALID', 'this link is not valid');
+    return { email: subscriber.email };
+  }
+
+  async unsubscribe(token: string): Promise<void> {
+    const subscriberId = await this.verify(token, 'unsubscribe');
+    const now = this.now();
+    await this.deps.subscribers.unsubscribe(subscriberId, now);
+    await this.deps.deliveries.cancelPendingForTarget(NEWSLETTER_CHANNEL, subscriberId, now);
+    await this.deps.deliveries.cancelPendingForTarget(DIGEST_CHANNEL, subscriberId, now);
+  }
+
+  private async verify(token: string, purpose: TokenPurpose): Promise<string> {
+    const result = await this.deps.tokens.verify(
+      token,
+      purpose,
+      async (id) => (await this.deps.subscribers.get(id))?.email ?? null,
+      this.now(),
+    );
+    if (result.ok) return result.subscriberId;
+    if (result.reason === 'expired') throw new AppError('TOKEN_EXPIRED', 'this link has expired');
+    throw new AppError('TOKEN_INVALID', 'this link is not valid');
+  }
+}

@@ -1,0 +1,278 @@
+/**
+ * The newsletter end to end in one process: subscribe → confirmation email → confirm →
+ * publish → one email per confirmed immediate subscriber; one-click unsubscribe from the
+ * header; digests; 4xx retries and 5xx bounces; retraction stopping queued batches.
+ * Real: Redis, SQLite and PostgreSQL, BullMQ workers, the Fastify app (inject), an SMTP
+ * server (smtp-server) whose messages are parsed with mailparser.
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { ParsedMail } from 'mailparser';
+import type { SubscriptionInput } from '../../../src/domain/subscriber.js';
+import { startSmtpSink, type ReceivedMail, type SmtpSink } from '../../helpers/smtp-sink.js';
+import { startTestSyndicate, type TestSyndicate } from '../../helpers/syndicate.js';
+import { waitFor } from '../../helpers/wait.js';
+
+const header = (mail: ParsedMail, name: string): string => {
+  const line = mail.headerLines.find((h) => h.key === name.toLowerCase());
+  return line ? line.line.slice(line.line.indexOf(':') + 1).trim() : '';
+};
+const recipients = (mails: ReceivedMail[]) => mails.flatMap((m) => m.envelope.to).sort();
+const input = (email: string, frequency: SubscriptionInput['frequency'] = 'immediate', categories: string[] = []): SubscriptionInput => ({
+  email,
+  frequency,
+  categories,
+  name: null,
+});
+
+describe.each(['sqlite', 'postgres'] as const)('newsletter on %s', (database) => {
+  let sink: SmtpSink;
+  let t: TestSyndicate;
+  let counter = 0;
+
+  beforeAll(async () => {
+    sink = await startSmtpSink();
+    t = await startTestSyndicate(`newsletter-${database}`, {
+      database,
+      env: { CHANNELS: 'feeds,newsletter', SMTP_URL: sink.url, MAIL_RATE: '0', MAIL_FROM: 'Test Desk <desk@news.test>' },
+    });
+  });
+  afterAll(async () => {
+    await t?.stop();
+    await sink?.close();
+  });
+  beforeEach(() => {
+    sink.messages.length = 0;
+  });
+
+  /** A confirmed subscriber made directly in the store. */
+  async function confirmed(email: string, frequency: SubscriptionInput['frequency'] = 'immediate', categories: string[] = []) {
+    const { subscriber } = await t.syndicate.subscribers.subscribe(input(email, frequency, categories), { now: new Date() });
+    await t.syndicate.subscribers.confirm(subscriber.id, new Date());
+    return subscriber;
+  }
+
+  async function publish(extra: Record<string, unknown> = {}) {
+    counter += 1;
+    const id = `story-${database}-${counter}`;
+    const response = await t.app.inject({
+      method: 'POST',
+      url: '/api/articles',
+      headers: t.auth,
+      payload: { id, url: `https://news.test/${id}`, title: `Story ${counter}`, summary: 'What happened.', ...extra },
+    });
+    expect(response.statusCode).toBe(202);
+    return id;
+  }
+
+  async function settled(id: string) {
+    return waitFor(
+      async () => {
+        const body = (await t.app.inject({ method: 'GET', url: `/api/articles/${id}`, headers: t.auth })).json();
+        const newsletter = body.deliveries.newsletter;
+        return newsletter && newsletter.state === 'sent' && newsletter.pending === 0 ? newsletter : false;
+      },
+      15_000,
+      `newsletter of ${id} to settle`,
+    );
+  }
+
+  it('double opt-in: the request mails a confirmation link, the link confirms, then articles arrive', async () => {
+    const email = `reader-${database}@example.org`;
+    const response = await t.app.inject({ method: 'POST', url: '/subscribe', payload: { email, frequency: 'immediate' } });
+    expect(response.statusCode).toBe(202);
+    const [confirmation] = await sink.waitFor(1);
+    expect(confirmation!.envelope.to).toEqual([email]);
+    expect(confirmation!.parsed.subject).toMatch(/confirm/i);
+    const link = /http:\/\/news\.test(\/confirm\/[A-Za-z0-9._~-]+)/.exec(confirmation!.parsed.text ?? '');
+    expect(link).not.toBeNull();
+
+    // Pending: an article published now is not theirs.
+    const before = await publish();
+    await settled(before);
+    expect(sink.messages).toHaveLength(1);
+
+    const confirm = await t.app.inject({ method: 'GET', url: link![1]! });
+    expect(confirm.statusCode).toBe(200);
+    expect((await t.app.inject({ method: 'GET', url: link![1]! })).statusCode).toBe(200); // idempotent
+    expect((await t.syndicate.subscribers.getByEmail(email))?.state).toBe('confirmed');
+
+    const after = await publish();
+    const counts = await settled(after);
+    expect(counts).toMatchObject({ total: 1, sent: 1, failed: 0, pending: 0 });
+    const mails = await sink.waitFor(2);
+    expect(mails[1]!.envelope.to).toEqual([email]);
+    expect(mails[1]!.parsed.subject).toBe(`Story ${counter}`);
+    await t.syndicate.subscribers.unsubscribe((await t.syndicate.subscribers.getByEmail(email))!.id, new Date());
+  });
+
+  it('sends exactly one email per confirmed immediate subscriber and none to the others', async () => {
+    const wanted = [await confirmed(`a-${database}@example.org`), await confirmed(`b-${database}@example.org`)];
+    const politics = await confirmed(`politics-${database}@example.org`, 'immediate', ['politics']);
+    const sports = await confirmed(`sports-${database}@example.org`, 'immediate', ['sports']);
+    await t.syndicate.subscribers.subscribe(input(`pending-${database}@example.org`), { now: new Date() });
+    const gone = await confirmed(`gone-${database}@example.org`);
+    await t.syndicate.subscribers.unsubscribe(gone.id, new Date());
+    const bounced = await confirmed(`bounced-${database}@example.org`);
+    await t.syndicate.subscribers.markBounced(bounced.id, '550 no such user', new Date());
+    const daily = await confirmed(`daily-${database}@example.org`, 'daily');
+
+    const id = await publish({ categories: ['Politics'] });
+    const counts = await settled(id);
+    // The confirmation of the pending subscriber is queued too; count only article mails.
+    await waitFor(() => sink.messages.filter((m) => m.parsed.subject === `Story ${counter}`).length >= 3, 5000);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const articleMails = sink.messages.filter((m) => m.parsed.subject === `Story ${counter}`);
+    expect(recipients(articleMails)).toEqual([...wanted.map((s) => s.email), politics.email].sort());
+    expect(articleMails.map((m) => m.envelope.to[0])).not.toContain(sports.email);
+    expect(counts).toMatchObject({ total: 3, sent: 3, failed: 0, pending: 0 });
+
+    // Each email: both parts, a visible unsubscribe link, the List-* headers, a deterministic Message-ID.
+    const mail = articleMails[0]!.parsed;
+    expect(mail.html).toContain('/unsubscribe/');
+    expect(mail.text).toContain('/unsubscribe/');
+    expect(header(mail, 'List-Unsubscribe')).toMatch(/^<http:\/\/news\.test\/unsubscribe\/[^>]+>$/);
+    expect(header(mail, 'List-Unsubscribe-Post')).toBe('List-Unsubscribe=One-Click');
+    expect(header(mail, 'List-Id')).toContain('news.test');
+    const subscriber = await t.syndicate.subscribers.getByEmail(articleMails[0]!.envelope.to[0]!);
+    expect(mail.messageId).toBe(`<${id}.${subscriber!.id}@news.test>`);
+
+    // The same article again (identical resubmission) sends nothing more.
+    await t.syndicate.service.submit({ id, url: `https://news.test/${id}`, title: `Story ${counter}`, summary: 'What happened.', categories: ['Politics'] });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(sink.messages.filter((m) => m.parsed.subject === `Story ${counter}`)).toHaveLength(3);
+    for (const s of [...wanted, politics, sports, daily]) await t.syndicate.subscribers.unsubscribe(s.id, new Date());
+  });
+
+  it('one-click unsubscribe from the List-Unsubscribe header stops the next email', async () => {
+    const reader = await confirmed(`oneclick-${database}@example.org`);
+    const first = await publish();
+    await settled(first);
+    const [mail] = await sink.waitFor(1);
+    const url = new URL(/^<([^>]+)>/.exec(header(mail!.parsed, 'List-Unsubscribe'))![1]!);
+
+    // A mail scanner fetching the link changes nothing.
+    expect((await t.app.inject({ method: 'GET', url: url.pathname })).statusCode).toBe(200);
+    expect((await t.syndicate.subscribers.get(reader.id))?.state).toBe('confirmed');
+
+    const response = await t.app.inject({
+      method: 'POST',
+      url: url.pathname,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: 'List-Unsubscribe=One-Click',
+    });
+    expect(response.statusCode).toBe(200);
+    expect((await t.syndicate.subscribers.get(reader.id))?.state).toBe('unsubscribed');
+
+    sink.messages.length = 0;
+    const second = await publish();
+    expect(await settled(second)).toMatchObject({ total: 0 });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(sink.messages).toHaveLength(0);
+  });
+
+  it('retries a 4xx answer with back-off and marks a 5xx recipient bounced', async () => {
+    const slow = await confirmed(`greylisted-${database}@example.org`);
+    const dead = await confirmed(`dead-${database}@example.org`);
+    sink.refuse(slow.email, 451, 1);
+    sink.refuse(dead.email, 550, 1);
+    const id = await publish();
+    const counts = await waitFor(
+      async () => {
+        const body = (await t.app.inject({ method: 'GET', url: `/api/articles/${id}`, headers: t.auth })).json();
+        const n = body.deliveries.newsletter;
+        return n && n.sent === 1 && n.failed === 1 ? n : false;
+      },
+      15_000,
+      'one sent after a retry and one bounced',
+    );
+    expect(counts).toMatchObject({ total: 2, sent: 1, failed: 1, pending: 0 });
+    expect(recipients(sink.messages)).toEqual([slow.email]);
+    expect((await t.syndicate.deliveries.get({ articleId: id, channel: 'newsletter', target: slow.id }))?.attempts).toBe(2);
+    const after = await t.syndicate.subscribers.get(dead.id);
+    expect(after?.state).toBe('bounced');
+
+    // The bounced address gets nothing more.
+    sink.messages.length = 0;
+    const next = await publish();
+    await settled(next);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(recipients(sink.messages)).toEqual([slow.email]);
+    await t.syndicate.subscribers.unsubscribe(slow.id, new Date());
+  });
+
+  it('digests carry the articles since the last digest, matching categories, and are skipped when empty', async () => {
+    const daily = await confirmed(`digest-${database}@example.org`, 'daily');
+    const dailySports = await confirmed(`digest-sports-${database}@example.org`, 'daily', ['sports']);
+    const weekly = await confirmed(`weekly-${database}@example.org`, 'weekly');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const politics = await publish({ categories: ['Politics'], title: `Digest politics ${database}` });
+    const sports = await publish({ categories: ['Sports'], title: `Digest sports ${database}` });
+    await settled(politics);
+    await settled(sports);
+    sink.messages.length = 0;
+
+    const queue = t.syndicate.queues.channel('newsletter');
+    const periodEnd = Date.now() + 1000;
+    await queue.add('digest', { frequency: 'daily', periodEnd }, { jobId: `digest-test-${database}-1` });
+    const mails = await sink.waitFor(2);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(recipients(sink.messages)).toEqual([daily.email, dailySports.email].sort());
+    const toDaily = mails.find((m) => m.envelope.to[0] === daily.email)!.parsed;
+    expect(toDaily.text).toContain(`Digest politics ${database}`);
+    expect(toDaily.text).toContain(`Digest sports ${database}`);
+    expect(header(toDaily, 'List-Unsubscribe-Post')).toBe('List-Unsubscribe=One-Click');
+    const toSports = mails.find((m) => m.envelope.to[0] === dailySports.email)!.parsed;
+    expect(toSports.text).toContain(`Digest sports ${database}`);
+    expect(toSports.text).not.toContain(`Digest politics ${database}`);
+    expect(recipients(sink.messages)).not.toContain(weekly.email);
+
+    // Nothing published since: the next run sends nothing.
+    sink.messages.length = 0;
+    await queue.add('digest', { frequency: 'daily', periodEnd: periodEnd + 60_000 }, { jobId: `digest-test-${database}-2` });
+    await waitFor(async () => (await queue.getJob(`digest-test-${database}-2`))?.finishedOn, 5000);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(sink.messages).toHaveLength(0);
+    expect((await t.syndicate.subscribers.get(daily.id))?.lastDigestAt?.getTime()).toBe(periodEnd + 60_000);
+    for (const s of [daily, dailySports, weekly]) await t.syndicate.subscribers.unsubscribe(s.id, new Date());
+  });
+});
+
+describe('newsletter at MAIL_RATE=10', () => {
+  let sink: SmtpSink;
+  let t: TestSyndicate;
+  beforeAll(async () => {
+    sink = await startSmtpSink();
+    t = await startTestSyndicate('newsletter-rate', {
+      env: { CHANNELS: 'newsletter', SMTP_URL: sink.url, MAIL_RATE: '10', MAIL_FROM: 'desk@news.test' },
+    });
+  });
+  afterAll(async () => {
+    await t?.stop();
+    await sink?.close();
+  });
+
+  it('holds the rate, and a retraction stops the batches already queued', async () => {
+    for (let i = 0; i < 40; i++) {
+      const { subscriber } = await t.syndicate.subscribers.subscribe(input(`many-${i}@example.org`), { now: new Date() });
+      await t.syndicate.subscribers.confirm(subscriber.id, new Date());
+    }
+    const id = 'rate-limited-story';
+    await t.syndicate.service.submit({ id, url: `https://news.test/${id}`, title: 'Rate limited', summary: 'Slowly.' });
+    await sink.waitFor(15, 10_000);
+    // 10 messages per second: the first 15 cannot arrive in much under a second and a half.
+    const arrivals = sink.messages.length;
+    expect(arrivals).toBeLessThan(40);
+
+    const response = await t.app.inject({ method: 'DELETE', url: `/api/articles/${id}`, headers: t.auth });
+    expect(response.statusCode).toBe(200);
+    const atRetraction = sink.messages.length;
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    // A message already handed to SMTP may still complete; nothing new starts.
+    expect(sink.messages.length - atRetraction).toBeLessThanOrEqual(2);
+    const view = (await t.app.inject({ method: 'GET', url: `/api/articles/${id}`, headers: t.auth })).json();
+    const n = view.deliveries.newsletter;
+    expect(n.total).toBe(40);
+    expect(n.cancelled).toBeGreaterThan(10);
+    expect(n.sent).toBe(sink.messages.length);
+  });
+});
