@@ -16,6 +16,7 @@ import { healthRoutes, type HealthChecks } from './routes/health.js';
 import { mediaRoutes } from './routes/media.js';
 import type { MediaStore } from '../store/media.js';
 import { previewRoutes, type PreviewRenderer } from './routes/preview.js';
+import { MAX_TOKEN_LENGTH, subscriptionRoutes, type SubscribeRateLimit, type SubscriptionHandlers } from './routes/subscriptions.js';
 
 export interface AppDeps {
   logger: Logger;
@@ -28,6 +29,12 @@ export interface AppDeps {
   media: MediaStore;
   /** Request body limit in bytes. @defaultValue 2 MiB */
   bodyLimit?: number;
+  /** The newsletter's public routes (/subscribe, /confirm, /unsubscribe); absent, they are not served. */
+  subscriptions?: SubscriptionHandlers;
+  /** For page titles and links. @defaultValue { title: 'Syndicate' } */
+  site?: { title: string; url?: string; language?: string };
+  /** Sign-ups per IP; with `redis`, shared by every API process. @defaultValue 5 per minute, per process */
+  subscribeRateLimit?: SubscribeRateLimit;
 }
 
 /** Fastify's own error codes, mapped onto our catalogue. */
@@ -78,6 +85,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     bodyLimit: deps.bodyLimit ?? 2 * 1024 * 1024,
     return503OnClosing: true,
     trustProxy: true,
+    // Confirm and unsubscribe tokens are longer than the default 100; longer than the route's own
+    // limit still reaches it, to be refused as a bad link rather than an unknown route.
+    routerOptions: { maxParamLength: 4 * MAX_TOKEN_LENGTH },
   });
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
@@ -92,6 +102,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(healthRoutes, { checks: deps.health });
   await app.register(feedRoutes, { cache: deps.feeds });
   await app.register(mediaRoutes, { media: deps.media });
+  if (deps.subscriptions) {
+    await app.register(subscriptionRoutes, { handlers: deps.subscriptions, site: deps.site, rateLimit: deps.subscribeRateLimit });
+  }
   await app.register(
     async (api) => {
       // onRequest, not preHandler: a bad token is refused before the body is even read.

@@ -63,7 +63,7 @@ export class SubscriptionService {
     const subscriberId = await this.verify(token, 'confirm');
     const result = await this.deps.subscribers.confirm(subscriberId, this.now());
     if (result === 'confirmed' || result === 'already') return result;
-    if (result === 'missing') throw new AppError('TOKEN_INVALID', 'this link is not valid');
+    if (result === 'missing') throw new AppError('SUBSCRIPTION_TOKEN_INVALID', 'this link is not valid');
     // Expired, or unsubscribed/bounced since: an old link must not sign anyone up again.
     throw new AppError('TOKEN_EXPIRED', 'this confirmation link has expired; please subscribe again');
   }
@@ -71,7 +71,7 @@ export class SubscriptionService {
   async unsubscribeTarget(token: string): Promise<{ email: string }> {
     const subscriberId = await this.verify(token, 'unsubscribe');
     const subscriber = await this.deps.subscribers.get(subscriberId);
-    if (!subscriber) throw new AppError('TOKEN_INVALID', 'this link is not valid');
+    if (!subscriber) throw new AppError('SUBSCRIPTION_TOKEN_INVALID', 'this link is not valid');
     return { email: subscriber.email };
   }
 
@@ -92,6 +92,6 @@ export class SubscriptionService {
     );
     if (result.ok) return result.subscriberId;
     if (result.reason === 'expired') throw new AppError('TOKEN_EXPIRED', 'this link has expired');
-    throw new AppError('TOKEN_INVALID', 'this link is not valid');
+    throw new AppError('SUBSCRIPTION_TOKEN_INVALID', 'this link is not valid');
   }
 }
