@@ -7,6 +7,7 @@ import { benchFeedRender } from './feed-render.js';
 import { benchFeedRebuild } from './feed-rebuild.js';
 import { benchFeedServe } from './feed-serve.js';
 import { benchPublishToFeed } from './publish-to-feed.js';
+import { benchNewsletter } from './newsletter.js';
 import { benchSocial } from './social.js';
 import { printRows } from './stats.js';
 
@@ -17,6 +18,7 @@ const suites: Array<[string, () => Promise<import('./stats.js').Row[]>]> = [
   ['publish-to-feed', benchPublishToFeed],
   ['feed-serve', benchFeedServe],
   ['social', benchSocial],
+  ['newsletter', benchNewsletter],
 ];
 
 console.log(`# Syndicate benchmarks — node ${process.version}, ${new Date().toISOString()}`);

@@ -28,6 +28,8 @@ export const NEWSLETTER_CHANNEL = 'newsletter';
 
 /** Subscribers read per query while planning. */
 const PLAN_PAGE_SIZE = 1000;
+/** Rows claimed together and handed to the SMTP pool at once (a few per pooled connection). */
+const SEND_WINDOW = 25;
 
 export interface NewsletterDeps {
   articles: ArticleStore;
@@ -142,50 +144,62 @@ export async function sendBatch(deps: NewsletterDeps, job: Job<BatchJobData>, to
   const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
   const tally = { sent: 0, retry: 0, failed: 0, cancelled: 0, busyUntil: 0 };
 
-  await Promise.all(
-    targets.map(async (target) => {
-      const key: DeliveryKey = { articleId, channel: NEWSLETTER_CHANNEL, target };
-      const subscriber = subscribers.get(target);
-      if (subscriber?.state !== 'confirmed') {
-        // Unsubscribed or bounced after the plan: nothing leaves for them.
-        tally.cancelled += await deps.deliveries.cancelPendingForTarget(NEWSLETTER_CHANNEL, target, now());
-        return;
-      }
-      const claimToken = randomUUID();
-      const claimed = await deps.deliveries.claim(key, claimToken, deps.leaseMs, now());
-      if (!claimed) {
-        const current = await deps.deliveries.get(key);
-        if (current?.state === 'claimed' && current.claimedAt) {
-          tally.busyUntil = Math.max(tally.busyUntil, current.claimedAt.getTime() + deps.leaseMs);
+  // Unsubscribed or bounced after the plan: nothing leaves for them.
+  const wanted: Subscriber[] = [];
+  for (const target of targets) {
+    const subscriber = subscribers.get(target);
+    if (subscriber?.state === 'confirmed') wanted.push(subscriber);
+    else tally.cancelled += await deps.deliveries.cancelPendingForTarget(NEWSLETTER_CHANNEL, target, now());
+  }
+
+  // Rows are claimed a window at a time, right before their sends, so a claim never waits
+  // behind the whole batch in the SMTP pool: the lease only has to outlast one window.
+  for (let start = 0; start < wanted.length; start += SEND_WINDOW) {
+    const window = wanted.slice(start, start + SEND_WINDOW);
+    const claimToken = randomUUID();
+    const claimed = await deps.deliveries.claimTargets(
+      articleId,
+      NEWSLETTER_CHANNEL,
+      window.map((subscriber) => subscriber.id),
+      claimToken,
+      deps.leaseMs,
+      now(),
+    );
+    if (claimed.length < window.length) tally.busyUntil = Math.max(tally.busyUntil, await liveClaimEnd(deps, articleId, window, claimed));
+    await Promise.all(
+      claimed.map(async (row) => {
+        const subscriber = subscribers.get(row.target)!;
+        const key: DeliveryKey = { articleId, channel: NEWSLETTER_CHANNEL, target: row.target };
+        if (row.attempts > 1 && row.lastError === null) {
+          // The earlier attempt never completed: SMTP may have accepted it. Counted, not hidden.
+          deps.onAmbiguousResend?.();
+          deps.logger.warn({ articleId, channel: NEWSLETTER_CHANNEL, target: row.target }, 'ambiguous re-send after a lost claim');
         }
-        return;
-      }
-      if (claimed.attempts > 1 && claimed.lastError === null) {
-        // The earlier attempt never completed: SMTP may have accepted it. Counted, not hidden.
-        deps.onAmbiguousResend?.();
-        deps.logger.warn({ articleId, channel: NEWSLETTER_CHANNEL, target }, 'ambiguous re-send after a lost claim');
-      }
-      const message = letterFor(subscriber);
-      try {
-        await deps.mailer.send(message);
-        await deps.deliveries.complete(key, claimToken, { state: 'sent', externalId: message.messageId }, now());
-        tally.sent += 1;
-      } catch (error) {
-        const classified = classifyMailError(error);
-        if (classified.kind === 'bounce') {
-          await deps.deliveries.complete(key, claimToken, { state: 'failed', error: `bounced: ${classified.message}` }, now());
-          await deps.subscribers.markBounced(target, classified.message, now());
-          await deps.deliveries.cancelPendingForTarget(NEWSLETTER_CHANNEL, target, now());
-          tally.failed += 1;
-        } else {
-          const state = lastAttempt ? 'failed' : 'retry';
-          await deps.deliveries.complete(key, claimToken, { state, error: classified.message }, now());
-          tally[state] += 1;
+        const message = letterFor(subscriber);
+        try {
+          await deps.mailer.send(message);
+          await deps.deliveries.complete(key, claimToken, { state: 'sent', externalId: message.messageId }, now());
+          tally.sent += 1;
+        } catch (error) {
+          const classified = classifyMailError(error);
+          if (classified.kind === 'bounce') {
+            await deps.deliveries.complete(key, claimToken, { state: 'failed', error: `bounced: ${classified.message}` }, now());
+            await deps.subscribers.markBounced(row.target, classified.message, now());
+            await deps.deliveries.cancelPendingForTarget(NEWSLETTER_CHANNEL, row.target, now());
+            tally.failed += 1;
+          } else {
+            const state = lastAttempt ? 'failed' : 'retry';
+            await deps.deliveries.complete(key, claimToken, { state, error: classified.message }, now());
+            tally[state] += 1;
+          }
+          deps.logger.warn(
+            { articleId, channel: NEWSLETTER_CHANNEL, target: row.target, kind: classified.kind, error: classified.message },
+            'delivery outcome',
+          );
         }
-        deps.logger.warn({ articleId, channel: NEWSLETTER_CHANNEL, target, kind: classified.kind, error: classified.message }, 'delivery outcome');
-      }
-    }),
-  );
+      }),
+    );
+  }
 
   deps.logger.info({ articleId, channel: NEWSLETTER_CHANNEL, batch: job.id, ...tally, busyUntil: undefined }, 'newsletter batch');
   if (tally.busyUntil > 0 && token) {
@@ -195,4 +209,16 @@ export async function sendBatch(deps: NewsletterDeps, job: Job<BatchJobData>, to
   }
   if (tally.retry > 0) throw new RetryableDeliveryError(`${tally.retry} of ${targets.length} recipients will be retried`);
   return tally;
+}
+
+/** When the live claims among `window`'s unclaimed rows end (0 when none is live). */
+async function liveClaimEnd(deps: NewsletterDeps, articleId: string, window: Subscriber[], claimed: { target: string }[]): Promise<number> {
+  const taken = new Set(claimed.map((row) => row.target));
+  let end = 0;
+  for (const subscriber of window) {
+    if (taken.has(subscriber.id)) continue;
+    const current = await deps.deliveries.get({ articleId, channel: NEWSLETTER_CHANNEL, target: subscriber.id });
+    if (current?.state === 'claimed' && current.claimedAt) end = Math.max(end, current.claimedAt.getTime() + deps.leaseMs);
+  }
+  return end;
 }

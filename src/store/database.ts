@@ -5,7 +5,7 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { CompiledQuery, Kysely, SqliteDialect, sql } from 'kysely';
+import { CompiledQuery, Kysely, SqliteDialect, sql, type SqliteDatabase } from 'kysely';
 import pg from 'pg';
 import { CurrentSchemaPostgresDialect } from './postgres-introspector.js';
 import type { Schema } from './schema.js';
@@ -62,8 +62,35 @@ async function openSqlite(path: string): Promise<Database> {
   // Several processes (API, workers) share the file: wait for a lock rather than fail at once.
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
-  const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: cachingStatements(sqlite) }) });
   return wrap(db, 'sqlite');
+}
+
+/** Prepared statements kept per SQL text; enough for every query shape the stores write. */
+const STATEMENT_CACHE_SIZE = 256;
+
+/**
+ * kysely prepares a statement on every query; with better-sqlite3 the preparing costs more
+ * than running a ledger claim, so statements are kept by their SQL (least recently used
+ * dropped first). Safe because better-sqlite3 runs a statement to completion before the
+ * next one starts; only `iterate` (kysely's `stream()`, which we do not use) holds one open.
+ */
+function cachingStatements(sqlite: SQLite.Database): SqliteDatabase {
+  const statements = new Map<string, SQLite.Statement>();
+  return {
+    close: () => sqlite.close(),
+    prepare(sql) {
+      let statement = statements.get(sql);
+      if (statement) {
+        statements.delete(sql);
+      } else {
+        statement = sqlite.prepare(sql);
+        if (statements.size >= STATEMENT_CACHE_SIZE) statements.delete(statements.keys().next().value!);
+      }
+      statements.set(sql, statement);
+      return statement;
+    },
+  };
 }
 
 /** BIGINT holds epoch milliseconds and counts: parse it as a number, refusing silent precision loss. */

@@ -106,6 +106,47 @@ export class DeliveryStore {
   }
 
   /**
+   * {@link claim} for many targets of one article and channel in one statement, with one
+   * token: a newsletter batch claims its rows together and completes each one on its own.
+   * @returns the rows claimed (attempts already counted); the others were not claimable.
+   */
+  async claimTargets(
+    articleId: string,
+    channel: string,
+    targets: readonly string[],
+    token: string,
+    leaseMs: number,
+    now: Date,
+  ): Promise<Delivery[]> {
+    if (targets.length === 0) return [];
+    const claimed: Delivery[] = [];
+    for (let start = 0; start < targets.length; start += ENSURE_CHUNK_SIZE) {
+      const rows = await this.db
+        .updateTable('deliveries')
+        .set((eb) => ({
+          state: 'claimed',
+          claim_token: token,
+          claimed_at: now.getTime(),
+          attempts: eb('attempts', '+', 1),
+          updated_at: now.getTime(),
+        }))
+        .where('article_id', '=', articleId)
+        .where('channel', '=', channel)
+        .where('target', 'in', targets.slice(start, start + ENSURE_CHUNK_SIZE))
+        .where((eb) =>
+          eb.or([
+            eb('state', 'in', ['queued', 'retry']),
+            eb.and([eb('state', '=', 'claimed'), eb('claimed_at', '<', now.getTime() - leaseMs)]),
+          ]),
+        )
+        .returningAll()
+        .execute();
+      claimed.push(...rows.map(toDelivery));
+    }
+    return claimed;
+  }
+
+  /**
    * Records how a claimed attempt ended (LEDGER.md step 4), only while the claim is still
    * `token`'s: a claimer whose lease was taken over cannot overwrite the new claimer's result.
    * @returns true when it applied.

@@ -1,0 +1,144 @@
+/**
+ * Newsletter: BENCH_SUBSCRIBERS (default 100,000) confirmed subscribers, one article, every
+ * email to a local SMTP sink (smtp-server, in this process, used by both runs).
+ *   - throughput: our publish + newsletter workers (child process, SQLite ledger, BullMQ
+ *     batches) from publish to the last message, beside raw pooled nodemailer (child process)
+ *     sending the same messages to the same sink with as many in flight;
+ *   - enqueue: publish until every ledger row and batch job exists, beside raw BullMQ
+ *     addBulk of as many one-recipient jobs;
+ *   - peak RSS (maxRSS) of our worker process, beside the raw sender's.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { openDatabase } from '../src/store/database.js';
+import { migrateToLatest } from '../src/store/migrate.js';
+import { SubscriberStore } from '../src/store/subscribers.js';
+import { startSmtpSink, type SmtpSink } from '../tests/helpers/smtp-sink.js';
+import { BENCH_REDIS_URL, deletePrefix } from './raw-hop.js';
+import { fmt, type Row } from './stats.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const SUBSCRIBERS = Number(process.env.BENCH_SUBSCRIBERS ?? 100_000);
+
+function child(file: string, env: Record<string, string>): ChildProcess {
+  return fork(path.join(here, file), [], { execArgv: ['--import', 'tsx', ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [])], env: { ...process.env, ...env }, stdio: 'inherit' });
+}
+
+function nextMessage<T>(process: ChildProcess): Promise<T> {
+  return new Promise((resolve, reject) => {
+    process.once('message', (message) => resolve(message as T));
+    process.once('exit', (code) => reject(new Error(`child exited with ${code}`)));
+  });
+}
+
+async function prepareSubscribers(dataDir: string): Promise<void> {
+  const database = await openDatabase(`sqlite:${path.join(dataDir, 'syndicate.db')}`);
+  await migrateToLatest(database);
+  const store = new SubscriberStore(database);
+  for (let start = 0; start < SUBSCRIBERS; start += 5000) {
+    const rows = Array.from({ length: Math.min(5000, SUBSCRIBERS - start) }, (_, i) => ({
+      email: `reader-${start + i}@example.org`,
+      frequency: 'immediate' as const,
+      categories: [],
+      name: null,
+    }));
+    await store.importMany(rows, { confirmed: true, now: new Date() });
+  }
+  await database.close();
+}
+
+async function rawNodemailer(sink: SmtpSink): Promise<{ perSecond: number; maxRssMb: number }> {
+  sink.messages.length = 0;
+  const raw = child('newsletter-raw.ts', { BENCH_SMTP_URL: sink.url, BENCH_SUBSCRIBERS: String(SUBSCRIBERS) });
+  const result = await nextMessage<{ sent: number; ms: number; maxRssMb: number }>(raw);
+  await sink.waitFor(SUBSCRIBERS, 60_000);
+  return { perSecond: (result.sent * 1000) / result.ms, maxRssMb: result.maxRssMb };
+}
+
+async function rawAddBulk(): Promise<number> {
+  const prefix = `bench-addbulk-${process.pid}`;
+  const connection = new Redis(BENCH_REDIS_URL, { maxRetriesPerRequest: null });
+  const queue = new Queue('newsletter', { connection, prefix });
+  const started = performance.now();
+  for (let start = 0; start < SUBSCRIBERS; start += 1000) {
+    await queue.addBulk(
+      Array.from({ length: Math.min(1000, SUBSCRIBERS - start) }, (_, i) => ({ name: 'deliver', data: { target: `reader-${start + i}` } })),
+    );
+  }
+  const ms = performance.now() - started;
+  await queue.close();
+  connection.disconnect();
+  await deletePrefix(prefix);
+  return ms;
+}
+
+async function ours(sink: SmtpSink, dataDir: string, prefix: string) {
+  sink.messages.length = 0;
+  const started = performance.now();
+  const worker = child('newsletter-worker.ts', {
+    BENCH_ENV: JSON.stringify({
+      DATA_DIR: dataDir,
+      REDIS_URL: BENCH_REDIS_URL,
+      QUEUE_PREFIX: prefix,
+      CHANNELS: 'newsletter',
+      SMTP_URL: sink.url,
+      MAIL_FROM: 'Bench Desk <desk@news.example.com>',
+      MAIL_RATE: '0',
+      PUBLIC_BASE_URL: 'https://news.example.com',
+      SITE_TITLE: 'Bench Desk',
+      MAIL_POSTAL_ADDRESS: '1 Main St',
+    }),
+  });
+  const { planned } = await nextMessage<{ planned: number }>(worker);
+  const workerReady = performance.now() - started - planned;
+  await sink.waitFor(SUBSCRIBERS, 600_000);
+  const ms = performance.now() - started - workerReady;
+  worker.send('stop');
+  const { maxRssMb } = await nextMessage<{ maxRssMb: number }>(worker);
+  return { perSecond: (SUBSCRIBERS * 1000) / ms, planned, maxRssMb };
+}
+
+export async function benchNewsletter(): Promise<Row[]> {
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'syndicate-bench-newsletter-'));
+  const prefix = `bench-newsletter-${process.pid}`;
+  const sink = await startSmtpSink({ parse: false });
+  try {
+    await prepareSubscribers(dataDir);
+    const raw = await rawNodemailer(sink);
+    const addBulkMs = await rawAddBulk();
+    const our = await ours(sink, dataDir, prefix);
+    const n = SUBSCRIBERS.toLocaleString('en');
+    return [
+      {
+        benchmark: `newsletter: ${n} emails, publish → last message at the SMTP sink`,
+        ours: fmt(our.perSecond, 'msg/s', 0),
+        baseline: `${fmt(raw.perSecond, 'msg/s', 0)} (raw pooled nodemailer, same messages, same sink)`,
+        ratio: (our.perSecond / raw.perSecond).toFixed(2),
+        target: '≥ 0.8',
+      },
+      {
+        benchmark: `newsletter: enqueue ${n} deliveries (ledger rows + batch jobs)`,
+        ours: fmt(our.planned, 'ms', 0),
+        baseline: `${fmt(addBulkMs, 'ms', 0)} (raw BullMQ addBulk of ${n} jobs)`,
+        ratio: (our.planned / addBulkMs).toFixed(2),
+        target: '< 10,000 ms',
+      },
+      {
+        benchmark: 'newsletter: peak RSS of the worker process',
+        ours: fmt(our.maxRssMb, 'MB', 0),
+        baseline: `${fmt(raw.maxRssMb, 'MB', 0)} (the raw nodemailer process)`,
+        ratio: (our.maxRssMb / raw.maxRssMb).toFixed(2),
+        target: '< 300 MB',
+      },
+    ];
+  } finally {
+    await sink.close();
+    await deletePrefix(prefix);
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
