@@ -39,7 +39,7 @@ export function createPreviewRenderer(deps: PreviewDeps) {
       }),
     );
     // Each subscriber's own signed link goes where this stands.
-    const unsubscribeUrl = `${deps.site.publicBaseUrl}/unsubscribe/<token>`;
+    const unsubscribeUrl = `${deps.site.publicBaseUrl}/unsubscribe/SUBSCRIBER-TOKEN`;
     return {
       article: { ...article, publishedAt: article.publishedAt.toISOString() },
       feed,

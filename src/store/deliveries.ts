@@ -2,7 +2,7 @@
  * The delivery ledger (LEDGER.md): one row per (article, channel, target), claimed with one
  * conditional update and completed with another, so a delivery leaves at most once.
  */
-import type { Kysely, Selectable } from 'kysely';
+import type { ExpressionBuilder, Kysely, Selectable } from 'kysely';
 import { CANCELLABLE_STATES } from '../domain/delivery.js';
 import type { Delivery, DeliveryKey, DeliveryOutcome, DeliveryState } from '../domain/delivery.js';
 import type { Database } from './database.js';
@@ -84,22 +84,11 @@ export class DeliveryStore {
   async claim(key: DeliveryKey, token: string, leaseMs: number, now: Date): Promise<Delivery | null> {
     const row = await this.db
       .updateTable('deliveries')
-      .set((eb) => ({
-        state: 'claimed',
-        claim_token: token,
-        claimed_at: now.getTime(),
-        attempts: eb('attempts', '+', 1),
-        updated_at: now.getTime(),
-      }))
+      .set((eb) => claimChanges(eb, token, now))
       .where('article_id', '=', key.articleId)
       .where('channel', '=', key.channel)
       .where('target', '=', key.target)
-      .where((eb) =>
-        eb.or([
-          eb('state', 'in', ['queued', 'retry']),
-          eb.and([eb('state', '=', 'claimed'), eb('claimed_at', '<', now.getTime() - leaseMs)]),
-        ]),
-      )
+      .where((eb) => claimable(eb, leaseMs, now))
       .returningAll()
       .executeTakeFirst();
     return row ? toDelivery(row) : null;
@@ -123,22 +112,11 @@ export class DeliveryStore {
     for (let start = 0; start < targets.length; start += ENSURE_CHUNK_SIZE) {
       const rows = await this.db
         .updateTable('deliveries')
-        .set((eb) => ({
-          state: 'claimed',
-          claim_token: token,
-          claimed_at: now.getTime(),
-          attempts: eb('attempts', '+', 1),
-          updated_at: now.getTime(),
-        }))
+        .set((eb) => claimChanges(eb, token, now))
         .where('article_id', '=', articleId)
         .where('channel', '=', channel)
         .where('target', 'in', targets.slice(start, start + ENSURE_CHUNK_SIZE))
-        .where((eb) =>
-          eb.or([
-            eb('state', 'in', ['queued', 'retry']),
-            eb.and([eb('state', '=', 'claimed'), eb('claimed_at', '<', now.getTime() - leaseMs)]),
-          ]),
-        )
+        .where((eb) => claimable(eb, leaseMs, now))
         .returningAll()
         .execute();
       claimed.push(...rows.map(toDelivery));
@@ -309,6 +287,25 @@ export class DeliveryStore {
     for (const row of rows) counts[row.state as DeliveryState] = Number(row.count);
     return counts;
   }
+}
+
+/** What a claim writes (LEDGER.md step 1). */
+function claimChanges(eb: ExpressionBuilder<Schema, 'deliveries'>, token: string, now: Date) {
+  return {
+    state: 'claimed',
+    claim_token: token,
+    claimed_at: now.getTime(),
+    attempts: eb('attempts', '+', 1),
+    updated_at: now.getTime(),
+  };
+}
+
+/** A row may be claimed when it waits (`queued`, `retry`) or its claimer's lease has ended. */
+function claimable(eb: ExpressionBuilder<Schema, 'deliveries'>, leaseMs: number, now: Date) {
+  return eb.or([
+    eb('state', 'in', ['queued', 'retry']),
+    eb.and([eb('state', '=', 'claimed'), eb('claimed_at', '<', now.getTime() - leaseMs)]),
+  ]);
 }
 
 function compare(a: string, b: string): number {

@@ -193,6 +193,11 @@ describe('preview', () => {
     const body = response.json();
     expect(readXmlFeed(body.feed.rss).items[0]?.title).toBe('A title');
     expect(readJsonFeed(body.feed.json).items[0]?.id).toBe('preview-only');
+    // The newsletter email: subject, HTML with the unsubscribe link, the same content as text.
+    expect(body.email.subject).toBe('A title');
+    expect(body.email.html).toContain('/unsubscribe/');
+    expect(body.email.html).toContain('A title');
+    expect(body.email.text).toContain('/unsubscribe/');
     expect((await t.app.inject({ method: 'GET', url: '/api/articles/preview-only', headers: t.auth })).statusCode).toBe(404);
   });
 

@@ -8,6 +8,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ParsedMail } from 'mailparser';
 import type { SubscriptionInput } from '../../../src/domain/subscriber.js';
+import { createTokenSigner } from '../../../src/channels/newsletter/tokens.js';
 import { startSmtpSink, type ReceivedMail, type SmtpSink } from '../../helpers/smtp-sink.js';
 import { startTestSyndicate, type TestSyndicate } from '../../helpers/syndicate.js';
 import { waitFor } from '../../helpers/wait.js';
@@ -234,6 +235,80 @@ describe.each(['sqlite', 'postgres'] as const)('newsletter on %s', (database) =>
     expect(sink.messages).toHaveLength(0);
     expect((await t.syndicate.subscribers.get(daily.id))?.lastDigestAt?.getTime()).toBe(periodEnd + 60_000);
     for (const s of [daily, dailySports, weekly]) await t.syndicate.subscribers.unsubscribe(s.id, new Date());
+  });
+});
+
+describe('subscription links and schedules', () => {
+  let sink: SmtpSink;
+  let t: TestSyndicate;
+  beforeAll(async () => {
+    sink = await startSmtpSink();
+    t = await startTestSyndicate('newsletter-links', {
+      env: {
+        CHANNELS: 'newsletter',
+        SMTP_URL: sink.url,
+        MAIL_RATE: '0',
+        DIGEST_HOUR: '9',
+        DIGEST_WEEKDAY: '5',
+        TZ: 'Europe/Berlin',
+        SUBSCRIBE_RATE_LIMIT: '100',
+      },
+    });
+  });
+  afterAll(async () => {
+    await t?.stop();
+    await sink?.close();
+  });
+
+  it('schedules the daily and weekly digests at DIGEST_HOUR and DIGEST_WEEKDAY in TZ', async () => {
+    const schedulers = await t.syndicate.queues.channel('newsletter').getJobSchedulers();
+    const byId = Object.fromEntries(schedulers.map((s) => [s.key, s]));
+    expect(byId['digest-daily']).toMatchObject({ pattern: '0 9 * * *', tz: 'Europe/Berlin' });
+    expect(byId['digest-weekly']).toMatchObject({ pattern: '0 9 * * 5', tz: 'Europe/Berlin' });
+  });
+
+  it('answers the same for a new and a known address, and refuses bad input by field', async () => {
+    const ask = (payload: object) => t.app.inject({ method: 'POST', url: '/subscribe', payload });
+    const fresh = await ask({ email: 'fresh@example.org' });
+    const again = await ask({ email: 'fresh@example.org' });
+    expect([fresh.statusCode, again.statusCode]).toEqual([202, 202]);
+    expect(again.body).toBe(fresh.body);
+    await sink.waitFor(1);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(sink.messages).toHaveLength(1); // the second request within 10 minutes mails nothing
+
+    for (const [payload, field] of [
+      [{ email: 'not-an-address' }, 'email'],
+      [{ email: `${'a'.repeat(250)}@example.org` }, 'email'],
+      [{ email: 'evil@example.org\r\nBcc: everyone@example.org' }, 'email'],
+      [{ email: 'ok@example.org', frequency: 'hourly' }, 'frequency'],
+      [{ email: 'ok@example.org', name: 'Eve\r\nBcc: everyone@example.org' }, 'name'],
+    ] as const) {
+      const response = await ask(payload);
+      expect(response.statusCode).toBe(400);
+      expect(response.json().error.details.map((d: { field: string }) => d.field)).toContain(field);
+    }
+  });
+
+  it('refuses forged, wrong-purpose, other-address and expired tokens', async () => {
+    const tokens = createTokenSigner(t.syndicate.config.secretKey);
+    const { subscriber } = await t.syndicate.subscribers.subscribe(input('links@example.org'), { now: new Date() });
+    const confirm = tokens.sign({ purpose: 'confirm', subscriberId: subscriber.id, email: subscriber.email, expiresAt: new Date(Date.now() + 60_000) });
+    const unsubscribe = tokens.sign({ purpose: 'unsubscribe', subscriberId: subscriber.id, email: subscriber.email });
+    const get = (url: string) => t.app.inject({ method: 'GET', url, headers: { accept: 'application/json' } });
+
+    const forged = confirm.slice(0, -2) + (confirm.endsWith('AA') ? 'BB' : 'AA');
+    expect((await get(`/confirm/${forged}`)).statusCode).toBe(400);
+    expect((await get(`/confirm/${unsubscribe}`)).statusCode).toBe(400); // an unsubscribe link cannot confirm
+    const otherAddress = tokens.sign({ purpose: 'confirm', subscriberId: subscriber.id, email: 'someone-else@example.org' });
+    expect((await get(`/confirm/${otherAddress}`)).statusCode).toBe(400);
+    const expired = tokens.sign({ purpose: 'confirm', subscriberId: subscriber.id, email: subscriber.email, expiresAt: new Date(Date.now() - 1000) });
+    expect((await get(`/confirm/${expired}`)).statusCode).toBe(410);
+    expect((await t.app.inject({ method: 'POST', url: `/unsubscribe/${confirm}` })).statusCode).toBe(400); // nor the reverse
+    expect((await t.syndicate.subscribers.get(subscriber.id))?.state).toBe('pending');
+
+    expect((await get(`/confirm/${confirm}`)).statusCode).toBe(200);
+    expect((await t.syndicate.subscribers.get(subscriber.id))?.state).toBe('confirmed');
   });
 });
 

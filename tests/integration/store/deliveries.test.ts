@@ -323,4 +323,56 @@ describe.each(databaseTargets())('DeliveryStore on $name', (target) => {
     expect(await deliveries.get(X)).toBeNull();
     expect(await deliveries.listForArticle(ARTICLE)).toEqual([]);
   });
+
+  describe('per-recipient rows (the newsletter)', () => {
+    const PLAN: DeliveryKey = { articleId: ARTICLE, channel: 'email', target: '' };
+    const readers = Array.from({ length: 30 }, (_, i) => `reader-${String(i).padStart(2, '0')}`);
+
+    beforeEach(async () => {
+      await deliveries.ensure(
+        [PLAN, ...readers.map((target) => ({ articleId: ARTICLE, channel: 'email', target }))].map((key) => ({ ...key, state: 'queued' as const })),
+        T0,
+      );
+    });
+
+    it('claims many targets in one statement, each once, and takes over only expired claims', async () => {
+      const first = await deliveries.claimTargets(ARTICLE, 'email', readers.slice(0, 10), 'batch-1', LEASE_MS, T0);
+      expect(first.map((row) => row.target)).toEqual(readers.slice(0, 10));
+      expect(first.every((row) => row.attempts === 1 && row.claimToken === 'batch-1')).toBe(true);
+      // A second claimer gets nothing while the lease runs, and the rest once it ended.
+      expect(await deliveries.claimTargets(ARTICLE, 'email', readers.slice(0, 10), 'batch-2', LEASE_MS, minutesAfter(T0, 0.5))).toEqual([]);
+      await deliveries.complete({ articleId: ARTICLE, channel: 'email', target: readers[0]! }, 'batch-1', { state: 'sent' }, T0);
+      const later = await deliveries.claimTargets(ARTICLE, 'email', readers.slice(0, 10), 'batch-2', LEASE_MS, minutesAfter(T0, 2));
+      expect(later.map((row) => row.target)).toEqual(readers.slice(1, 10));
+      expect(later.every((row) => row.attempts === 2)).toBe(true);
+      expect(await deliveries.claimTargets(ARTICLE, 'email', [], 'batch-3', LEASE_MS, T0)).toEqual([]);
+    });
+
+    it('pages pending targets in order, skipping finished rows and the plan row', async () => {
+      await deliveries.setState({ articleId: ARTICLE, channel: 'email', target: readers[3]! }, 'sent', T0);
+      await deliveries.setState({ articleId: ARTICLE, channel: 'email', target: readers[4]! }, 'retry', T0);
+      const pages: string[][] = [];
+      let after = '';
+      for (;;) {
+        const page = await deliveries.pendingTargets(ARTICLE, 'email', after, 7);
+        if (page.length === 0) break;
+        pages.push(page);
+        after = page[page.length - 1]!;
+      }
+      expect(pages.flat()).toEqual(readers.filter((target) => target !== readers[3]));
+      expect(pages[0]).toHaveLength(7);
+    });
+
+    it('cancels one target across articles, and counts without the plan row', async () => {
+      const other = 'another-article';
+      await new ArticleStore(database).insert(articleRecord(other));
+      await deliveries.ensure([{ articleId: other, channel: 'email', target: readers[0]!, state: 'queued' }], T0);
+      await deliveries.setState({ articleId: ARTICLE, channel: 'email', target: readers[1]! }, 'sent', T0);
+      expect(await deliveries.cancelPendingForTarget('email', readers[0]!, T0)).toBe(2);
+      expect(await deliveries.cancelPendingForTarget('email', readers[1]!, T0)).toBe(0); // already sent
+      expect(await deliveries.countByState(ARTICLE, 'email', { targetsOnly: true })).toEqual({ queued: 28, sent: 1, cancelled: 1 });
+      expect(await deliveries.countByState(ARTICLE, 'email')).toEqual({ queued: 29, sent: 1, cancelled: 1 });
+      expect((await deliveries.listForArticle(ARTICLE, { accountOnly: true })).map((row) => row.target)).toEqual(['']);
+    });
+  });
 });

@@ -103,3 +103,46 @@ describe('X_API_BASE_URL', () => {
     expect(loadConfig({ X_API_BASE_URL: 'https://127.0.0.1:8443' }, { cwd: tempDir() }).config.x.baseUrl).toBe('https://127.0.0.1:8443');
   });
 });
+
+describe('mail and newsletter variables', () => {
+  it('reads the newsletter settings with their defaults', () => {
+    const { config } = loadConfig({}, { cwd: tempDir() });
+    expect(config.mail).toMatchObject({ smtpUrl: undefined, rate: 50, leaseMs: 60_000, unsubscribeMailto: undefined });
+    expect(config.subscribe).toEqual({ recordIp: false, ratePerMinute: 5 });
+    expect(config.digest).toEqual({ hour: 7, weekday: 1, timeZone: 'UTC' });
+  });
+
+  it('refuses bad mail settings, each by name', () => {
+    const problems = problemsOf({
+      SMTP_URL: 'http://mail.example.org',
+      MAIL_RATE: '-1',
+      MAIL_UNSUBSCRIBE_MAILTO: 'not an address',
+      MAIL_LEASE_SECONDS: '0',
+      DIGEST_HOUR: '24',
+      DIGEST_WEEKDAY: '7',
+      TZ: 'Mars/Olympus_Mons',
+      SUBSCRIBE_RECORD_IP: 'perhaps',
+    }).map((p) => p.variable);
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        'SMTP_URL',
+        'MAIL_RATE',
+        'MAIL_UNSUBSCRIBE_MAILTO',
+        'MAIL_LEASE_SECONDS',
+        'DIGEST_HOUR',
+        'DIGEST_WEEKDAY',
+        'TZ',
+        'SUBSCRIBE_RECORD_IP',
+      ]),
+    );
+  });
+
+  it('refuses half a DKIM set and accepts a one-line PEM with \\n escapes', () => {
+    expect(problemsOf({ DKIM_DOMAIN: 'news.example.org' }).map((p) => p.variable)).toEqual(['DKIM_SELECTOR, DKIM_PRIVATE_KEY']);
+    const { config } = loadConfig(
+      { DKIM_DOMAIN: 'news.example.org', DKIM_SELECTOR: 's1', DKIM_PRIVATE_KEY: '-----BEGIN PRIVATE KEY-----\\nabc\\n-----END PRIVATE KEY-----' },
+      { cwd: tempDir() },
+    );
+    expect(config.mail.dkim?.privateKey).toBe('-----BEGIN PRIVATE KEY-----\nabc\n-----END PRIVATE KEY-----');
+  });
+});
