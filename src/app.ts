@@ -334,7 +334,9 @@ export async function createSyndicate(config: Config, logger: Logger): Promise<S
     await queues.close();
     mailer?.close();
     for (const listener of listeners) listener.disconnect();
-    await redis.quit().catch(() => redis.disconnect());
+    // QUIT only on a connection that is up: one still connecting would keep reconnecting.
+    if (redis.status === 'ready') await redis.quit().catch(() => redis.disconnect());
+    else redis.disconnect();
     await database.close();
   }
 

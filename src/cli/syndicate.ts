@@ -22,6 +22,7 @@ const load = {
   database: () => import('../store/database.js'),
   migrate: () => import('../store/migrate.js'),
   registry: () => import('../channels/registry.js'),
+  subscribers: () => import('./subscribers.js'),
 };
 
 export const USAGE = `Usage: syndicate <command> [options]
@@ -35,13 +36,16 @@ Commands:
   status [id] [--watch]          an article and its deliveries, or the newest articles
   retract <id>                   retract an article everywhere
   retry <id> [--channel c]       re-queue failed deliveries
+  subscribers import <file.csv> [--confirmed]
+                                 add or update subscribers from a CSV (bad rows reported, skipped)
+  subscribers export             every subscriber as CSV on standard output
   migrate                        apply database migrations
 
 Exit codes: 0 ok, 1 failure, 2 usage.`;
 
 class UsageError extends Error {}
 
-const KNOWN_COMMANDS = ['start', 'api', 'worker', 'publish', 'preview', 'status', 'retract', 'retry', 'migrate'];
+const KNOWN_COMMANDS = ['start', 'api', 'worker', 'publish', 'preview', 'status', 'retract', 'retry', 'subscribers', 'migrate'];
 
 export interface CliIo {
   stdout: (text: string) => void;
@@ -116,7 +120,7 @@ export async function main(argv: string[], io: CliIo = defaultIo): Promise<numbe
     parsed = parseArgs({
       args: rest,
       allowPositionals: true,
-      options: { watch: { type: 'boolean' }, channel: { type: 'string' }, limit: { type: 'string' } },
+      options: { watch: { type: 'boolean' }, channel: { type: 'string' }, limit: { type: 'string' }, confirmed: { type: 'boolean' } },
     });
   } catch (error) {
     io.stderr(`syndicate ${command}: ${(error as Error).message}\n\n${USAGE}`);
@@ -212,6 +216,15 @@ export async function main(argv: string[], io: CliIo = defaultIo): Promise<numbe
         const requeued = await app.service.retry(positionals[0], typeof channel === 'string' ? channel : undefined);
         io.stdout(JSON.stringify({ id: positionals[0], requeued }));
         return 0;
+      }
+      case 'subscribers': {
+        const { runSubscribersCommand } = await load.subscribers();
+        return await runSubscribersCommand(rest, {
+          open,
+          output: process.stdout,
+          stderr: io.stderr,
+          terminal: process.stderr.isTTY ? process.stderr : null,
+        });
       }
       case 'migrate': {
         const [{ openDatabase }, { migrateToLatest }] = await Promise.all([load.database(), load.migrate()]);

@@ -86,6 +86,29 @@ export interface MediaTable {
   created_at: number;
 }
 
+/** `subscribers`: newsletter subscribers, one row per normalised address. */
+export interface SubscribersTable {
+  id: string;
+  email: string;
+  name: string | null;
+  state: string;
+  frequency: string;
+  /** JSON: string[] of category slugs; [] = everything. */
+  categories: string;
+  created_at: number;
+  updated_at: number;
+  requested_at: number;
+  confirmed_at: number | null;
+  unsubscribed_at: number | null;
+  bounced_at: number | null;
+  bounce_reason: string | null;
+  consent_at: number | null;
+  consent_ip: string | null;
+  consent_source: string;
+  confirmation_sent_at: number | null;
+  last_digest_at: number | null;
+}
+
 /** Every table the store queries. */
 export interface Schema {
   articles: ArticlesTable;
@@ -94,4 +117,5 @@ export interface Schema {
   deliveries: DeliveriesTable;
   feed_documents: FeedDocumentsTable;
   media: MediaTable;
+  subscribers: SubscribersTable;
 }

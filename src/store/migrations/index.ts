@@ -6,6 +6,7 @@ import type { Kysely, Migration } from 'kysely';
 import type { DialectName } from '../database.js';
 import * as initial from './001-initial.js';
 import * as media from './002-media.js';
+import * as subscribers from './003-subscribers.js';
 import type { MigrationContext } from './migration-context.js';
 
 interface MigrationModule {
@@ -16,6 +17,7 @@ interface MigrationModule {
 const MIGRATIONS: ReadonlyArray<readonly [name: string, module: MigrationModule]> = [
   ['001-initial', initial],
   ['002-media', media],
+  ['003-subscribers', subscribers],
 ];
 
 /** The migrations for `dialect`, keyed by name, as kysely's `MigrationProvider` expects. */

@@ -83,7 +83,7 @@ describe('openDatabase', () => {
     const database = await openDatabase('sqlite::memory:');
     cleanups.push(() => database.close());
 
-    expect(await migrateToLatest(database)).toEqual(['001-initial', '002-media']);
+    expect(await migrateToLatest(database)).toEqual(['001-initial', '002-media', '003-subscribers']);
     expect(database.dialect).toBe('sqlite');
   });
 

@@ -6,8 +6,8 @@ import type { Database } from '../../../src/store/database.js';
 import { migrateToLatest } from '../../../src/store/migrate.js';
 import { databaseTargets } from '../../helpers/database.js';
 
-const TABLES = ['article_categories', 'article_revisions', 'articles', 'deliveries', 'feed_documents', 'media'];
-const MIGRATIONS = ['001-initial', '002-media'];
+const TABLES = ['article_categories', 'article_revisions', 'articles', 'deliveries', 'feed_documents', 'media', 'subscribers'];
+const MIGRATIONS = ['001-initial', '002-media', '003-subscribers'];
 
 describe.each(databaseTargets())('migrateToLatest on $name', (target) => {
   const opened: Database[] = [];

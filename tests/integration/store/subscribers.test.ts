@@ -1,0 +1,459 @@
+/**
+ * SubscriberStore against real SQLite and PostgreSQL. Nothing faked; time is passed in.
+ */
+import { sql } from 'kysely';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { PENDING_TTL_MS, type Frequency, type SubscriptionInput } from '../../../src/domain/subscriber.js';
+import type { Database } from '../../../src/store/database.js';
+import { CONFIRMATION_THROTTLE_MS, SubscriberStore } from '../../../src/store/subscribers.js';
+import { databaseTargets } from '../../helpers/database.js';
+
+const T0 = new Date('2030-01-01T00:00:00.000Z');
+const later = (ms: number) => new Date(T0.getTime() + ms);
+const MINUTE = 60_000;
+
+function input(email: string, overrides: Partial<SubscriptionInput> = {}): SubscriptionInput {
+  return { email, frequency: 'immediate', categories: [], name: null, ...overrides };
+}
+
+describe.each(databaseTargets())('SubscriberStore on $name', (target) => {
+  let database: Database;
+  let store: SubscriberStore;
+
+  beforeEach(async () => {
+    database = await target.open();
+    store = new SubscriberStore(database);
+  });
+
+  afterEach(async () => {
+    await database.close();
+  });
+
+  /** Subscribes and confirms `email`. */
+  async function confirmed(email: string, overrides: Partial<SubscriptionInput> = {}) {
+    const { subscriber } = await store.subscribe(input(email, overrides), { now: T0 });
+    expect(await store.confirm(subscriber.id, T0)).toBe('confirmed');
+    return subscriber.id;
+  }
+
+  describe('subscribe', () => {
+    it('creates a pending subscriber with a form consent record and asks for a confirmation', async () => {
+      const result = await store.subscribe(input('ann@example.org', { frequency: 'weekly', categories: ['sport'], name: 'Ann' }), {
+        now: T0,
+        ip: '192.0.2.7',
+      });
+
+      expect(result.sendConfirmation).toBe(true);
+      expect(result.subscriber).toEqual({
+        id: expect.stringMatching(/^[0-9a-f-]{36}$/),
+        email: 'ann@example.org',
+        name: 'Ann',
+        state: 'pending',
+        frequency: 'weekly',
+        categories: ['sport'],
+        createdAt: T0,
+        updatedAt: T0,
+        requestedAt: T0,
+        confirmedAt: null,
+        unsubscribedAt: null,
+        bouncedAt: null,
+        bounceReason: null,
+        consentAt: null,
+        consentIp: '192.0.2.7',
+        consentSource: 'form',
+        confirmationSentAt: null,
+        lastDigestAt: null,
+      });
+      expect(await store.get(result.subscriber.id)).toEqual(result.subscriber);
+    });
+
+    it('records no IP when none is given', async () => {
+      const { subscriber } = await store.subscribe(input('ann@example.org'), { now: T0 });
+      expect(subscriber.consentIp).toBeNull();
+    });
+
+    it('gives a pending subscriber the new preferences and a new request time', async () => {
+      const first = await store.subscribe(input('ann@example.org'), { now: T0 });
+      const second = await store.subscribe(input('ann@example.org', { frequency: 'daily', categories: ['arts'], name: 'Ann' }), {
+        now: later(MINUTE),
+      });
+
+      expect(second.subscriber).toMatchObject({
+        id: first.subscriber.id,
+        state: 'pending',
+        frequency: 'daily',
+        categories: ['arts'],
+        name: 'Ann',
+      });
+      expect(second.subscriber.requestedAt).toEqual(later(MINUTE));
+      expect(second.sendConfirmation).toBe(true);
+    });
+
+    it('sends no second confirmation within ten minutes of the last one', async () => {
+      const { subscriber } = await store.subscribe(input('ann@example.org'), { now: T0 });
+      await store.markConfirmationSent(subscriber.id, T0);
+
+      expect((await store.subscribe(input('ann@example.org'), { now: later(CONFIRMATION_THROTTLE_MS - 1) })).sendConfirmation).toBe(false);
+      expect((await store.subscribe(input('ann@example.org'), { now: later(CONFIRMATION_THROTTLE_MS) })).sendConfirmation).toBe(true);
+    });
+
+    it('changes nothing for a confirmed subscriber and sends nothing', async () => {
+      const id = await confirmed('ann@example.org', { frequency: 'weekly' });
+      const before = await store.get(id);
+
+      const result = await store.subscribe(input('ann@example.org', { frequency: 'daily', name: 'Mallory' }), {
+        now: later(MINUTE),
+        ip: '203.0.113.9',
+      });
+
+      expect(result).toEqual({ subscriber: before, sendConfirmation: false });
+      expect(await store.get(id)).toEqual(before);
+    });
+
+    it.each(['unsubscribed', 'bounced'] as const)('makes a %s subscriber pending again with the new preferences', async (state) => {
+      const id = await confirmed('ann@example.org');
+      if (state === 'unsubscribed') await store.unsubscribe(id, later(MINUTE));
+      else await store.markBounced(id, '550 no such user', later(MINUTE));
+
+      const result = await store.subscribe(input('ann@example.org', { frequency: 'weekly' }), { now: later(2 * MINUTE), ip: '192.0.2.1' });
+
+      expect(result.sendConfirmation).toBe(true);
+      expect(result.subscriber).toMatchObject({
+        id,
+        state: 'pending',
+        frequency: 'weekly',
+        requestedAt: later(2 * MINUTE),
+        confirmedAt: null,
+        unsubscribedAt: null,
+        bouncedAt: null,
+        bounceReason: null,
+        consentAt: null,
+        consentIp: '192.0.2.1',
+      });
+    });
+
+    it('throttles the confirmation of a returning subscriber too', async () => {
+      const { subscriber } = await store.subscribe(input('ann@example.org'), { now: T0 });
+      await store.markConfirmationSent(subscriber.id, T0);
+      await store.unsubscribe(subscriber.id, later(MINUTE));
+
+      expect((await store.subscribe(input('ann@example.org'), { now: later(2 * MINUTE) })).sendConfirmation).toBe(false);
+    });
+
+    it('creates one subscriber when two requests for a new address race', async () => {
+      const results = await Promise.all(Array.from({ length: 5 }, () => store.subscribe(input('race@example.org'), { now: T0 })));
+
+      expect(new Set(results.map((result) => result.subscriber.id)).size).toBe(1);
+      expect(await store.countByState()).toEqual({ pending: 1, confirmed: 0, unsubscribed: 0, bounced: 0 });
+    });
+  });
+
+  describe('confirm', () => {
+    it('confirms a pending subscriber and records the consent time', async () => {
+      const { subscriber } = await store.subscribe(input('ann@example.org'), { now: T0 });
+
+      expect(await store.confirm(subscriber.id, later(MINUTE))).toBe('confirmed');
+      expect(await store.get(subscriber.id)).toMatchObject({ state: 'confirmed', confirmedAt: later(MINUTE), consentAt: later(MINUTE) });
+    });
+
+    it('answers already for a confirmed subscriber and keeps the first confirmation', async () => {
+      const id = await confirmed('ann@example.org');
+
+      expect(await store.confirm(id, later(MINUTE))).toBe('already');
+      expect((await store.get(id))?.confirmedAt).toEqual(T0);
+    });
+
+    it('confirms up to seven days after the request and refuses after', async () => {
+      const { subscriber: onTime } = await store.subscribe(input('on-time@example.org'), { now: T0 });
+      const { subscriber: late } = await store.subscribe(input('late@example.org'), { now: T0 });
+
+      expect(await store.confirm(onTime.id, later(PENDING_TTL_MS))).toBe('confirmed');
+      expect(await store.confirm(late.id, later(PENDING_TTL_MS + 1))).toBe('expired');
+      expect((await store.get(late.id))?.state).toBe('pending');
+    });
+
+    it('counts the seven days from the latest request', async () => {
+      const { subscriber } = await store.subscribe(input('ann@example.org'), { now: T0 });
+      await store.subscribe(input('ann@example.org'), { now: later(PENDING_TTL_MS) });
+
+      expect(await store.confirm(subscriber.id, later(PENDING_TTL_MS + MINUTE))).toBe('confirmed');
+    });
+
+    it('answers missing for an unknown id and not_pending for unsubscribed or bounced', async () => {
+      const unsubscribed = await confirmed('gone@example.org');
+      await store.unsubscribe(unsubscribed, T0);
+      const bounced = await confirmed('bounced@example.org');
+      await store.markBounced(bounced, '550', T0);
+
+      expect(await store.confirm('00000000-0000-0000-0000-000000000000', T0)).toBe('missing');
+      expect(await store.confirm(unsubscribed, T0)).toBe('not_pending');
+      expect(await store.confirm(bounced, T0)).toBe('not_pending');
+      expect((await store.get(unsubscribed))?.state).toBe('unsubscribed');
+    });
+  });
+
+  describe('unsubscribe and bounce', () => {
+    it('unsubscribes from any state, keeping the first unsubscribe time', async () => {
+      const id = await confirmed('ann@example.org');
+      const { subscriber: pending } = await store.subscribe(input('pending@example.org'), { now: T0 });
+
+      expect(await store.unsubscribe(id, later(MINUTE))).toMatchObject({ state: 'unsubscribed', unsubscribedAt: later(MINUTE) });
+      expect(await store.unsubscribe(id, later(2 * MINUTE))).toMatchObject({ state: 'unsubscribed', unsubscribedAt: later(MINUTE) });
+      expect((await store.unsubscribe(pending.id, T0))?.state).toBe('unsubscribed');
+      expect(await store.unsubscribe('00000000-0000-0000-0000-000000000000', T0)).toBeNull();
+    });
+
+    it('marks a subscriber bounced with the reason, but leaves an unsubscribed one alone', async () => {
+      const id = await confirmed('ann@example.org');
+      const gone = await confirmed('gone@example.org');
+      await store.unsubscribe(gone, T0);
+
+      await store.markBounced(id, '550 5.1.1 user unknown', later(MINUTE));
+      await store.markBounced(gone, '550 5.1.1 user unknown', later(MINUTE));
+
+      expect(await store.get(id)).toMatchObject({ state: 'bounced', bouncedAt: later(MINUTE), bounceReason: '550 5.1.1 user unknown' });
+      expect(await store.get(gone)).toMatchObject({ state: 'unsubscribed', bouncedAt: null });
+    });
+  });
+
+  describe('reads', () => {
+    it('finds subscribers by id, by address and many ids at once, across chunks', async () => {
+      const ids = (
+        await store.importMany(
+          Array.from({ length: 1200 }, (_, i) => input(`reader${i}@example.org`)),
+          { confirmed: true, now: T0 },
+        )
+      ).created;
+      expect(ids).toBe(1200);
+      const all = (await collect(store.pages(5000))).flat();
+      const wanted = [...all.map((s) => s.id), 'no-such-id', all[0]!.id];
+
+      const found = await store.getMany(wanted);
+
+      expect(found.map((s) => s.id)).toEqual(all.map((s) => s.id));
+      expect(await store.getByEmail('reader7@example.org')).toMatchObject({ email: 'reader7@example.org', state: 'confirmed' });
+      expect(await store.getByEmail('nobody@example.org')).toBeNull();
+      expect(await store.get('no-such-id')).toBeNull();
+      expect(await store.getMany([])).toEqual([]);
+    });
+
+    it('pages through every confirmed subscriber of a frequency, none missed or repeated', async () => {
+      const wanted = Array.from({ length: 2500 }, (_, i) => input(`daily${i}@example.org`, { frequency: 'daily' }));
+      await store.importMany(wanted, { confirmed: true, now: T0 });
+      await store.importMany([input('weekly@example.org', { frequency: 'weekly' })], { confirmed: true, now: T0 });
+      await store.importMany([input('pending@example.org', { frequency: 'daily' })], { confirmed: false, now: T0 });
+      const gone = await store.getByEmail('daily42@example.org');
+      await store.unsubscribe(gone!.id, T0);
+      const bounced = await store.getByEmail('daily43@example.org');
+      await store.markBounced(bounced!.id, '550', T0);
+
+      const seen: string[] = [];
+      let afterId: string | null = null;
+      let pages = 0;
+      for (;;) {
+        const page = await store.pageRecipients('daily', afterId, 1000);
+        if (page.length === 0) break;
+        pages++;
+        expect(page.every((s) => s.state === 'confirmed' && s.frequency === 'daily')).toBe(true);
+        seen.push(...page.map((s) => s.email));
+        afterId = page[page.length - 1]!.id;
+      }
+
+      expect(pages).toBe(3);
+      expect(seen).toHaveLength(2498);
+      expect(new Set(seen).size).toBe(2498);
+      expect(seen).not.toContain('daily42@example.org');
+      expect(seen).not.toContain('daily43@example.org');
+      expect(seen).not.toContain('pending@example.org');
+    });
+
+    it('pages through every subscriber in id order, whatever the state', async () => {
+      await store.importMany(
+        Array.from({ length: 25 }, (_, i) => input(`r${i}@example.org`)),
+        { confirmed: false, now: T0 },
+      );
+      await store.importMany([input('c@example.org')], { confirmed: true, now: T0 });
+
+      const pages = await collect(store.pages(10));
+
+      expect(pages.map((page) => page.length)).toEqual([10, 10, 6]);
+      const ids = pages.flat().map((s) => s.id);
+      expect(ids).toEqual([...ids].sort());
+      expect(new Set(ids).size).toBe(26);
+    });
+
+    it('uses the (state, frequency, id) index for recipient pages', async () => {
+      await store.importMany(
+        Array.from({ length: 50 }, (_, i) => input(`r${i}@example.org`)),
+        { confirmed: true, now: T0 },
+      );
+      const query = sql`select * from subscribers where state = 'confirmed' and frequency = 'daily' and id > 'a' order by id limit 10`;
+      const plan =
+        database.dialect === 'sqlite'
+          ? (await sql`explain query plan ${query}`.execute(database.db)).rows
+          : // A 50-row table is cheaper to scan: forbid that, so the plan shows whether the index can serve.
+            await database.db.transaction().execute(async (trx) => {
+              await sql`set local enable_seqscan = off`.execute(trx);
+              return (await sql`explain ${query}`.execute(trx)).rows;
+            });
+
+      const text = JSON.stringify(plan);
+      expect(text).toContain('subscribers_state_frequency_id_idx');
+      // The index returns rows in id order: no sort step.
+      expect(text).not.toMatch(/TEMP B-TREE|Sort/);
+    });
+
+    it('counts subscribers by state', async () => {
+      await confirmed('a@example.org');
+      await confirmed('b@example.org');
+      await store.subscribe(input('c@example.org'), { now: T0 });
+      await store.unsubscribe((await store.getByEmail('b@example.org'))!.id, T0);
+
+      expect(await store.countByState()).toEqual({ pending: 1, confirmed: 1, unsubscribed: 1, bounced: 0 });
+    });
+
+    it('records the last digest time', async () => {
+      const id = await confirmed('ann@example.org');
+      await store.setLastDigestAt(id, later(MINUTE));
+      expect((await store.get(id))?.lastDigestAt).toEqual(later(MINUTE));
+    });
+  });
+
+  it('deletes pending subscriptions older than seven days, and nothing else', async () => {
+    await store.subscribe(input('old@example.org'), { now: T0 });
+    await store.subscribe(input('recent@example.org'), { now: later(PENDING_TTL_MS) });
+    await confirmed('confirmed@example.org');
+
+    expect(await store.deleteExpiredPending(later(PENDING_TTL_MS + 1))).toBe(1);
+    expect(await store.getByEmail('old@example.org')).toBeNull();
+    expect(await store.getByEmail('recent@example.org')).not.toBeNull();
+    expect(await store.getByEmail('confirmed@example.org')).not.toBeNull();
+  });
+
+  describe('importMany', () => {
+    const rows = [
+      input('a@example.org', { frequency: 'daily', categories: ['sport'], name: 'A' }),
+      input('b@example.org'),
+      input('c@example.org', { frequency: 'weekly' }),
+    ];
+
+    it('creates confirmed subscribers with an import-confirmed consent record', async () => {
+      const result = await store.importMany(rows, { confirmed: true, now: T0 });
+
+      expect(result).toEqual({ created: 3, updated: 0, unchanged: 0, pending: [] });
+      expect(await store.getByEmail('a@example.org')).toMatchObject({
+        state: 'confirmed',
+        frequency: 'daily',
+        categories: ['sport'],
+        name: 'A',
+        consentSource: 'import-confirmed',
+        confirmedAt: T0,
+        consentAt: T0,
+      });
+    });
+
+    it('creates pending subscribers and returns them for confirmation', async () => {
+      const result = await store.importMany(rows, { confirmed: false, now: T0 });
+
+      expect(result).toMatchObject({ created: 3, updated: 0, unchanged: 0 });
+      expect(result.pending.map((s) => s.email).sort()).toEqual(['a@example.org', 'b@example.org', 'c@example.org']);
+      expect(result.pending.every((s) => s.state === 'pending' && s.consentSource === 'import' && s.consentAt === null)).toBe(true);
+    });
+
+    it('changes nothing and mails nobody when the same rows are imported again minutes later', async () => {
+      const first = await store.importMany(rows, { confirmed: false, now: T0 });
+      for (const subscriber of first.pending) await store.markConfirmationSent(subscriber.id, T0);
+      const before = await collect(store.pages());
+
+      const again = await store.importMany(rows, { confirmed: false, now: later(5 * MINUTE) });
+
+      expect(again).toEqual({ created: 0, updated: 0, unchanged: 3, pending: [] });
+      expect(await collect(store.pages())).toEqual(before);
+    });
+
+    it('asks again for confirmation of still-pending rows once the throttle has passed', async () => {
+      const first = await store.importMany(rows, { confirmed: false, now: T0 });
+      for (const subscriber of first.pending) await store.markConfirmationSent(subscriber.id, T0);
+
+      const again = await store.importMany(rows, { confirmed: false, now: later(CONFIRMATION_THROTTLE_MS) });
+
+      expect(again).toMatchObject({ created: 0, updated: 0, unchanged: 3 });
+      expect(again.pending).toHaveLength(3);
+      expect(again.pending[0]?.requestedAt).toEqual(later(CONFIRMATION_THROTTLE_MS));
+    });
+
+    it('is idempotent for confirmed imports', async () => {
+      await store.importMany(rows, { confirmed: true, now: T0 });
+      const before = await collect(store.pages());
+
+      expect(await store.importMany(rows, { confirmed: true, now: later(MINUTE) })).toEqual({
+        created: 0,
+        updated: 0,
+        unchanged: 3,
+        pending: [],
+      });
+      expect(await collect(store.pages())).toEqual(before);
+    });
+
+    it('takes preferences from the file and confirms pending addresses with --confirmed', async () => {
+      await store.importMany(rows, { confirmed: false, now: T0 });
+      const changed = [input('a@example.org', { frequency: 'weekly', categories: ['arts', 'sport'], name: null }), rows[1]!, rows[2]!];
+
+      const result = await store.importMany(changed, { confirmed: true, now: later(MINUTE) });
+
+      expect(result).toEqual({ created: 0, updated: 3, unchanged: 0, pending: [] });
+      expect(await store.getByEmail('a@example.org')).toMatchObject({
+        state: 'confirmed',
+        frequency: 'weekly',
+        categories: ['arts', 'sport'],
+        name: null,
+        consentSource: 'import-confirmed',
+        confirmedAt: later(MINUTE),
+      });
+    });
+
+    it('never resurrects unsubscribed or bounced addresses', async () => {
+      await store.importMany(rows, { confirmed: true, now: T0 });
+      const a = (await store.getByEmail('a@example.org'))!;
+      const b = (await store.getByEmail('b@example.org'))!;
+      await store.unsubscribe(a.id, T0);
+      await store.markBounced(b.id, '550', T0);
+
+      for (const confirmed of [true, false]) {
+        const result = await store.importMany(rows, { confirmed, now: later(CONFIRMATION_THROTTLE_MS * 2) });
+        expect(result.pending).toEqual([]);
+      }
+
+      expect((await store.get(a.id))?.state).toBe('unsubscribed');
+      expect((await store.get(b.id))?.state).toBe('bounced');
+    });
+
+    it('leaves confirmed subscribers confirmed when imported without --confirmed', async () => {
+      const id = await confirmed('a@example.org', { frequency: 'daily', categories: ['sport'], name: 'A' });
+
+      const result = await store.importMany([rows[0]!], { confirmed: false, now: later(MINUTE) });
+
+      expect(result).toEqual({ created: 0, updated: 0, unchanged: 1, pending: [] });
+      expect((await store.get(id))?.state).toBe('confirmed');
+    });
+
+    it('counts an address given twice once, the first row winning', async () => {
+      const result = await store.importMany(
+        [input('a@example.org', { frequency: 'daily' }), input('a@example.org', { frequency: 'weekly' })],
+        {
+          confirmed: true,
+          now: T0,
+        },
+      );
+
+      expect(result.created).toBe(1);
+      expect((await store.getByEmail('a@example.org'))?.frequency).toBe<Frequency>('daily');
+    });
+  });
+});
+
+async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
+  const items: T[] = [];
+  for await (const item of iterable) items.push(item);
+  return items;
+}
