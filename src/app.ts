@@ -257,7 +257,7 @@ export async function createSyndicate(config: Config, logger: Logger): Promise<S
         site,
         channelNames: ARTICLE_CHANNEL_NAMES,
         composers: platforms.map((entry) => entry.composer),
-        email: emailSite,
+        ...(newsletterEnabled ? { email: emailSite } : {}),
       }),
       site: { title: emailSite.title, url: emailSite.url, language: emailSite.language },
       ...(newsletterEnabled ? { subscriptions } : {}),

@@ -173,12 +173,17 @@ export async function main(argv: string[], io: CliIo = defaultIo): Promise<numbe
       }
       case 'preview': {
         const input = await readJson(positionals[0], io);
-        const [{ createPreviewRenderer }, { feedSite }] = await Promise.all([load.preview(), load.app()]);
+        const [{ createPreviewRenderer }, { feedSite, emailSiteOf }] = await Promise.all([load.preview(), load.app()]);
         const { platformEntries } = await load.registry();
         const composers = platformEntries(config)
           .filter((entry) => config.channels.includes(entry.name as ChannelName))
           .map((entry) => entry.composer);
-        const render = createPreviewRenderer({ site: feedSite(config), channelNames: ARTICLE_CHANNEL_NAMES, composers });
+        const render = createPreviewRenderer({
+          site: feedSite(config),
+          channelNames: ARTICLE_CHANNEL_NAMES,
+          composers,
+          ...(config.channels.includes('newsletter') ? { email: emailSiteOf(config) } : {}),
+        });
         io.stdout(JSON.stringify(await render(input), null, 2));
         return 0;
       }
@@ -195,8 +200,11 @@ export async function main(argv: string[], io: CliIo = defaultIo): Promise<numbe
         }
         for (;;) {
           const view = await app.service.view(id);
-          io.stdout(JSON.stringify({ ...presentArticle(view.article), deliveries: presentDeliveries(view.deliveries) }, null, 2));
-          const done = view.deliveries.every((d) => TERMINAL_STATES.includes(d.state)) && view.article.state !== 'scheduled';
+          io.stdout(JSON.stringify({ ...presentArticle(view.article), deliveries: presentDeliveries(view.deliveries, view.newsletter) }, null, 2));
+          const done =
+            view.deliveries.every((d) => TERMINAL_STATES.includes(d.state)) &&
+            (view.newsletter?.pending ?? 0) === 0 &&
+            view.article.state !== 'scheduled';
           if (!parsed.values.watch || done) return 0;
           await new Promise((resolve) => setTimeout(resolve, 1000));
         }
@@ -206,7 +214,7 @@ export async function main(argv: string[], io: CliIo = defaultIo): Promise<numbe
         const { presentDeliveries } = await load.present();
         const app = await open();
         const view = await app.service.retract(positionals[0]);
-        io.stdout(JSON.stringify({ id: view.article.id, state: view.article.state, deliveries: presentDeliveries(view.deliveries) }));
+        io.stdout(JSON.stringify({ id: view.article.id, state: view.article.state, deliveries: presentDeliveries(view.deliveries, view.newsletter) }));
         return 0;
       }
       case 'retry': {

@@ -199,5 +199,9 @@ describe('syndicate migrate and preview', () => {
     expect(body.x.weightedLength).toBeLessThanOrEqual(280);
     expect(body.facebook.link).toBe('https://coastaldaily.example/2026/03/02/harbour-bridge-reopens');
     expect(body.instagram.caption).toContain('Harbour bridge reopens');
+    // The newsletter email, with its unsubscribe link and both parts.
+    expect(body.email.subject).toBe('Harbour bridge reopens after a year of repairs');
+    expect(body.email.html).toContain('/unsubscribe/');
+    expect(body.email.text).toContain('Harbour bridge reopens');
   });
 });

@@ -10,7 +10,7 @@ import { waitFor } from '../../helpers/wait.js';
 
 let t: TestSyndicate;
 beforeAll(async () => {
-  t = await startTestSyndicate('http-articles');
+  t = await startTestSyndicate('http-articles', { env: { CHANNELS: 'feeds,newsletter' } });
 });
 afterAll(async () => {
   await t?.stop();
