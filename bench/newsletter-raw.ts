@@ -10,8 +10,8 @@ import { benchArticles } from './articles.js';
 
 const smtpUrl = process.env.BENCH_SMTP_URL!;
 const count = Number(process.env.BENCH_SUBSCRIBERS);
-// Our workers keep 4 batches × 25 claimed rows in flight; the baseline gets as many.
-const inFlight = Number(process.env.BENCH_IN_FLIGHT ?? 100);
+// Our workers keep 4 batches × 10 claimed rows in flight; the baseline gets as many.
+const inFlight = Number(process.env.BENCH_IN_FLIGHT ?? 40);
 
 const article = { ...benchArticles(1)[0]!, id: 'bench-newsletter' };
 const site = { title: 'Bench Desk', url: 'https://news.example.com/', publicBaseUrl: 'https://news.example.com', postalAddress: '1 Main St', language: 'en' };

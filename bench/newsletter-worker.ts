@@ -14,6 +14,13 @@ const { config } = loadConfig(env, { cwd: env.DATA_DIR ?? process.cwd() });
 const syndicate = await createSyndicate(config, createLogger('warn'));
 await syndicate.startWorkers(['publish', 'newsletter']);
 
+const samples: string[] = [];
+if (process.env.BENCH_MEMORY_DETAIL) {
+  setInterval(() => {
+    const m = process.memoryUsage();
+    samples.push([m.rss, m.heapTotal, m.heapUsed, m.external].map((v) => Math.round(v / 1048576)).join('/'));
+  }, 1000).unref();
+}
 const started = performance.now();
 // The same article the raw baseline renders (bench/articles.ts).
 await syndicate.service.submit({ ...benchArticleInput(0), id: 'bench-newsletter' });
@@ -26,6 +33,12 @@ process.send?.({ planned: performance.now() - started });
 
 process.on('message', async () => {
   const maxRssMb = process.resourceUsage().maxRSS / 1024;
+  if (process.env.BENCH_MEMORY_DETAIL) {
+    console.error('rss/heapTotal/heapUsed/external MB each second:', samples.join(' '));
+    console.error('before gc', JSON.stringify(process.memoryUsage()));
+    (globalThis as { gc?: () => void }).gc?.();
+    console.error('after gc', JSON.stringify(process.memoryUsage()));
+  }
   await syndicate.close();
   process.send?.({ maxRssMb }, () => process.exit(0));
 });

@@ -26,7 +26,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const SUBSCRIBERS = Number(process.env.BENCH_SUBSCRIBERS ?? 100_000);
 
 function child(file: string, env: Record<string, string>): ChildProcess {
-  return fork(path.join(here, file), [], { execArgv: ['--import', 'tsx', ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [])], env: { ...process.env, ...env }, stdio: 'inherit' });
+  return fork(path.join(here, file), [], { execArgv: ['--import', 'tsx', ...(process.env.BENCH_MEMORY_DETAIL ? ['--expose-gc'] : []), ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [])], env: { ...process.env, ...env }, stdio: 'inherit' });
 }
 
 function nextMessage<T>(process: ChildProcess): Promise<T> {
@@ -98,6 +98,11 @@ async function ours(sink: SmtpSink, dataDir: string, prefix: string) {
   const workerReady = performance.now() - started - planned;
   await sink.waitFor(SUBSCRIBERS, 600_000);
   const ms = performance.now() - started - workerReady;
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  const unique = new Set(sink.messages.map((mail) => mail.envelope.to[0])).size;
+  if (unique !== SUBSCRIBERS || sink.messages.length !== SUBSCRIBERS) {
+    throw new Error(`expected ${SUBSCRIBERS} emails to as many addresses, got ${sink.messages.length} to ${unique}`);
+  }
   worker.send('stop');
   const { maxRssMb } = await nextMessage<{ maxRssMb: number }>(worker);
   return { perSecond: (SUBSCRIBERS * 1000) / ms, planned, maxRssMb };

@@ -11,7 +11,6 @@ import type { ChannelName, Config } from '../config/load.js';
 import { ARTICLE_CHANNEL_NAMES } from '../config/schema.js';
 import type { Channel } from './channels/channel.js';
 import { platformEntries } from './channels/registry.js';
-import { buildApp } from './http/app.js';
 import { FeedCache } from './http/feed-cache.js';
 import { FEED_CACHE_CONTROL } from './http/routes/feeds.js';
 import type { Logger } from './logger.js';
@@ -239,6 +238,8 @@ export async function createSyndicate(config: Config, logger: Logger): Promise<S
     await subscriber.subscribe(feedChangesChannel(config.queuePrefix));
     listeners.push(subscriber);
 
+    // Loaded here: worker-only processes do not carry Fastify.
+    const { buildApp } = await import('./http/app.js');
     api = await buildApp({
       logger,
       publisherToken: config.publisherToken,

@@ -2,7 +2,7 @@
  * Opening untrusted image bytes with sharp, in one place for every variant: which formats, how
  * many pixels, how strict about damage, which frame, which way up.
  */
-import sharp from 'sharp';
+import { loadSharp } from './sharp.js';
 import type { OutputInfo, Sharp } from 'sharp';
 import { type ImageFormat, sniffImageFormat } from './image-format.js';
 import { ImageVariantError } from './image-variant-error.js';
@@ -37,6 +37,7 @@ export async function decodeImage(data: Buffer): Promise<DecodedImage> {
   if (format === 'svg')
     throw new ImageVariantError('unsupported_format', 'SVG images are not accepted; supply a JPEG, PNG, GIF, WebP, AVIF or TIFF');
   if (format === 'unknown') throw new ImageVariantError('not_an_image', 'the data is not an image (JPEG, PNG, GIF, WebP, AVIF or TIFF)');
+  const sharp = await loadSharp();
   const image = sharp(data, {
     // 'error' refuses truncated and damaged data yet tolerates the harmless warnings many
     // cameras' JPEGs raise ('warning' would refuse those).

@@ -2,7 +2,7 @@
  * The Instagram variant of an article's image (SPEC §4): a JPEG between 4:5 and 1.91:1,
  * 320–1440 px wide, at most 8 MB, upright, sRGB, without metadata.
  */
-import sharp from 'sharp';
+import { loadSharp } from './sharp.js';
 import { decodeImage, encodeWithinBudget } from './decode.js';
 import { INSTAGRAM_IMAGE_LIMITS, type InstagramFit, planInstagramSize } from './instagram-frame.js';
 
@@ -36,7 +36,7 @@ const QUALITIES = [85, 75, 65, 55, 45] as const;
 export async function makeInstagramVariant(data: Buffer, options: InstagramVariantOptions = {}): Promise<InstagramVariant> {
   const fit = options.fit ?? 'crop';
   const background = options.background ?? '#ffffff';
-  checkColour(background);
+  await checkColour(background);
   const decoded = await decodeImage(data);
   const size = planInstagramSize(decoded.width, decoded.height, fit);
   const attempts = QUALITIES.map(
@@ -53,7 +53,8 @@ export async function makeInstagramVariant(data: Buffer, options: InstagramVaria
 }
 
 // A bad colour is the caller's mistake, not the image's: say so before decoding anything.
-function checkColour(background: string): void {
+async function checkColour(background: string): Promise<void> {
+  const sharp = await loadSharp();
   try {
     sharp().flatten({ background });
   } catch (error) {

@@ -22,6 +22,7 @@ import type { ArticleStore } from '../store/articles.js';
 import type { DeliveryStore } from '../store/deliveries.js';
 import type { SubscriberStore } from '../store/subscribers.js';
 import { RetryableDeliveryError } from './delivery-runner.js';
+import { groupCommit, type Complete } from './group-commit.js';
 import { DEFAULT_JOB_OPTIONS, JobName, jobIds, type BatchJobData, type DeliverJobData } from './jobs.js';
 
 export const NEWSLETTER_CHANNEL = 'newsletter';
@@ -29,7 +30,7 @@ export const NEWSLETTER_CHANNEL = 'newsletter';
 /** Subscribers read per query while planning. */
 const PLAN_PAGE_SIZE = 1000;
 /** Rows claimed together and handed to the SMTP pool at once (a few per pooled connection). */
-const SEND_WINDOW = 25;
+const SEND_WINDOW = 10;
 
 export interface NewsletterDeps {
   articles: ArticleStore;
@@ -141,6 +142,7 @@ export async function sendBatch(deps: NewsletterDeps, job: Job<BatchJobData>, to
   }
   const subscribers = new Map((await deps.subscribers.getMany(targets)).map((subscriber) => [subscriber.id, subscriber]));
   const letterFor = deps.letters.article(article);
+  const complete = completerOf(deps);
   const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
   const tally = { sent: 0, retry: 0, failed: 0, cancelled: 0, busyUntil: 0 };
 
@@ -178,18 +180,18 @@ export async function sendBatch(deps: NewsletterDeps, job: Job<BatchJobData>, to
         const message = letterFor(subscriber);
         try {
           await deps.mailer.send(message);
-          await deps.deliveries.complete(key, claimToken, { state: 'sent', externalId: message.messageId }, now());
+          await complete(key, claimToken, { state: 'sent', externalId: message.messageId });
           tally.sent += 1;
         } catch (error) {
           const classified = classifyMailError(error);
           if (classified.kind === 'bounce') {
-            await deps.deliveries.complete(key, claimToken, { state: 'failed', error: `bounced: ${classified.message}` }, now());
+            await complete(key, claimToken, { state: 'failed', error: `bounced: ${classified.message}` });
             await deps.subscribers.markBounced(row.target, classified.message, now());
             await deps.deliveries.cancelPendingForTarget(NEWSLETTER_CHANNEL, row.target, now());
             tally.failed += 1;
           } else {
             const state = lastAttempt ? 'failed' : 'retry';
-            await deps.deliveries.complete(key, claimToken, { state, error: classified.message }, now());
+            await complete(key, claimToken, { state, error: classified.message });
             tally[state] += 1;
           }
           deps.logger.warn(
@@ -221,4 +223,15 @@ async function liveClaimEnd(deps: NewsletterDeps, articleId: string, window: Sub
     if (current?.state === 'claimed' && current.claimedAt) end = Math.max(end, current.claimedAt.getTime() + deps.leaseMs);
   }
   return end;
+}
+
+/** One group-commit completer per ledger, shared by the batches running in this process. */
+const completers = new WeakMap<DeliveryStore, Complete>();
+function completerOf(deps: NewsletterDeps): Complete {
+  let complete = completers.get(deps.deliveries);
+  if (!complete) {
+    complete = groupCommit(deps.deliveries, deps.now ?? (() => new Date()));
+    completers.set(deps.deliveries, complete);
+  }
+  return complete;
 }

@@ -6,7 +6,7 @@ import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { CompiledQuery, Kysely, SqliteDialect, sql, type SqliteDatabase } from 'kysely';
-import pg from 'pg';
+import type pg from 'pg';
 import { CurrentSchemaPostgresDialect } from './postgres-introspector.js';
 import type { Schema } from './schema.js';
 
@@ -101,18 +101,22 @@ function parseBigint(value: string): number {
 }
 
 /** Per-pool type parsers, so the process-wide `pg.types` registry stays untouched. */
-const postgresTypes: pg.CustomTypesConfig = {
-  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-    oid === pg.types.builtins.INT8 && (format ?? 'text') === 'text'
-      ? parseBigint
-      : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
-};
+function postgresTypes(types: typeof pg.types): pg.CustomTypesConfig {
+  return {
+    getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+      oid === types.builtins.INT8 && (format ?? 'text') === 'text'
+        ? parseBigint
+        : types.getTypeParser(oid, format)) as typeof types.getTypeParser,
+  };
+}
 
 async function openPostgres(url: string, schema: string | undefined): Promise<Database> {
   if (schema !== undefined && !SCHEMA_NAME_PATTERN.test(schema)) {
     throw new Error(`database schema "${schema}" must match ${SCHEMA_NAME_PATTERN.source}`);
   }
-  const pool = new pg.Pool({ connectionString: url, max: POSTGRES_POOL_SIZE, types: postgresTypes });
+  // Loaded here: a SQLite deployment never needs the PostgreSQL driver in memory.
+  const { default: pg } = await import('pg');
+  const pool = new pg.Pool({ connectionString: url, max: POSTGRES_POOL_SIZE, types: postgresTypes(pg.types) });
   const quotedSchema = schema === undefined ? null : `"${schema}"`;
   if (quotedSchema !== null) {
     try {

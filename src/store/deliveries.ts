@@ -130,27 +130,21 @@ export class DeliveryStore {
    * @returns true when it applied.
    */
   async complete(key: DeliveryKey, token: string, outcome: DeliveryOutcome, now: Date): Promise<boolean> {
-    const changes =
-      outcome.state === 'sent'
-        ? {
-            state: outcome.state,
-            external_id: outcome.externalId ?? null,
-            external_url: outcome.externalUrl ?? null,
-            updated_at: now.getTime(),
-          }
-        : { state: outcome.state, last_error: outcome.error, updated_at: now.getTime() };
-    const refund = outcome.state === 'retry' && outcome.refundAttempt === true;
-    const result = await this.db
-      .updateTable('deliveries')
-      .set(changes)
-      .$if(refund, (query) => query.set((eb) => ({ attempts: eb('attempts', '-', 1) })))
-      .where('article_id', '=', key.articleId)
-      .where('channel', '=', key.channel)
-      .where('target', '=', key.target)
-      .where('claim_token', '=', token)
-      .where('state', '=', 'claimed')
-      .executeTakeFirst();
-    return Number(result.numUpdatedRows) > 0;
+    return completeIn(this.db, key, token, outcome, now);
+  }
+
+  /**
+   * {@link complete} for several attempts that have all ended, in one transaction: a group
+   * commit of outcomes already known, never one held back for further calls (LEDGER.md step 4).
+   * @returns for each, whether it applied.
+   */
+  async completeMany(items: readonly { key: DeliveryKey; token: string; outcome: DeliveryOutcome }[], now: Date): Promise<boolean[]> {
+    if (items.length === 1) return [await this.complete(items[0]!.key, items[0]!.token, items[0]!.outcome, now)];
+    return this.db.transaction().execute(async (trx) => {
+      const applied: boolean[] = [];
+      for (const item of items) applied.push(await completeIn(trx, item.key, item.token, item.outcome, now));
+      return applied;
+    });
   }
 
   /** The row, or null when there is none. */
@@ -287,6 +281,31 @@ export class DeliveryStore {
     for (const row of rows) counts[row.state as DeliveryState] = Number(row.count);
     return counts;
   }
+}
+
+/** The conditional completion of one claimed row, on the database or inside a transaction. */
+async function completeIn(db: Kysely<Schema>, key: DeliveryKey, token: string, outcome: DeliveryOutcome, now: Date): Promise<boolean> {
+  const changes =
+    outcome.state === 'sent'
+      ? {
+          state: outcome.state,
+          external_id: outcome.externalId ?? null,
+          external_url: outcome.externalUrl ?? null,
+          updated_at: now.getTime(),
+        }
+      : { state: outcome.state, last_error: outcome.error, updated_at: now.getTime() };
+  const refund = outcome.state === 'retry' && outcome.refundAttempt === true;
+  const result = await db
+    .updateTable('deliveries')
+    .set(changes)
+    .$if(refund, (query) => query.set((eb) => ({ attempts: eb('attempts', '-', 1) })))
+    .where('article_id', '=', key.articleId)
+    .where('channel', '=', key.channel)
+    .where('target', '=', key.target)
+    .where('claim_token', '=', token)
+    .where('state', '=', 'claimed')
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
 }
 
 /** What a claim writes (LEDGER.md step 1). */
