@@ -24,9 +24,10 @@ import { fmt, type Row } from './stats.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const SUBSCRIBERS = Number(process.env.BENCH_SUBSCRIBERS ?? 100_000);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 
 function child(file: string, env: Record<string, string>): ChildProcess {
-  return fork(path.join(here, file), [], { execArgv: ['--import', 'tsx', ...(process.env.BENCH_MEMORY_DETAIL ? ['--expose-gc'] : []), ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [])], env: { ...process.env, ...env }, stdio: 'inherit' });
+  return fork(path.join(here, file), [], { execArgv: ['--import', 'tsx', ...(process.env.BENCH_MEMORY_DETAIL ? ['--expose-gc'] : []), ...(process.env.BENCH_WORKER_FLAGS && file.includes('worker') ? process.env.BENCH_WORKER_FLAGS.split(' ') : []), ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [])], env: { ...process.env, ...env }, stdio: 'inherit' });
 }
 
 function nextMessage<T>(process: ChildProcess): Promise<T> {
@@ -49,6 +50,16 @@ async function prepareSubscribers(dataDir: string): Promise<void> {
     }));
     await store.importMany(rows, { confirmed: true, now: new Date() });
   }
+  await database.close();
+}
+
+/** The same subscribers, a new article: forget the last round's ledger and articles. */
+async function resetDeliveries(dataDir: string): Promise<void> {
+  const database = await openDatabase(`sqlite:${path.join(dataDir, 'syndicate.db')}`);
+  await database.db.deleteFrom('deliveries').execute();
+  await database.db.deleteFrom('article_categories').execute();
+  await database.db.deleteFrom('article_revisions').execute();
+  await database.db.deleteFrom('articles').execute();
   await database.close();
 }
 
@@ -114,13 +125,26 @@ export async function benchNewsletter(): Promise<Row[]> {
   const sink = await startSmtpSink({ parse: false });
   try {
     await prepareSubscribers(dataDir);
-    const raw = await rawNodemailer(sink);
     const addBulkMs = await rawAddBulk();
-    const our = await ours(sink, dataDir, prefix);
+    // Two rounds, alternating, best of each: two cores shared with the sink make single
+    // runs swing by a third.
+    const raws = [];
+    const ourRuns = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      raws.push(await rawNodemailer(sink));
+      ourRuns.push(await ours(sink, dataDir, `${prefix}-${round}`));
+      await resetDeliveries(dataDir);
+    }
+    const raw = { perSecond: Math.max(...raws.map((r) => r.perSecond)), maxRssMb: Math.max(...raws.map((r) => r.maxRssMb)) };
+    const our = {
+      perSecond: Math.max(...ourRuns.map((r) => r.perSecond)),
+      planned: Math.min(...ourRuns.map((r) => r.planned)),
+      maxRssMb: Math.max(...ourRuns.map((r) => r.maxRssMb)),
+    };
     const n = SUBSCRIBERS.toLocaleString('en');
     return [
       {
-        benchmark: `newsletter: ${n} emails, publish → last message at the SMTP sink`,
+        benchmark: `newsletter: ${n} emails, publish → last message at the SMTP sink (best of ${ROUNDS})`,
         ours: fmt(our.perSecond, 'msg/s', 0),
         baseline: `${fmt(raw.perSecond, 'msg/s', 0)} (raw pooled nodemailer, same messages, same sink)`,
         ratio: (our.perSecond / raw.perSecond).toFixed(2),
@@ -134,7 +158,7 @@ export async function benchNewsletter(): Promise<Row[]> {
         target: '< 10,000 ms',
       },
       {
-        benchmark: 'newsletter: peak RSS of the worker process',
+        benchmark: `newsletter: peak RSS of the worker process (highest of ${ROUNDS}, run with tsx like npm start)`,
         ours: fmt(our.maxRssMb, 'MB', 0),
         baseline: `${fmt(raw.maxRssMb, 'MB', 0)} (the raw nodemailer process)`,
         ratio: (our.maxRssMb / raw.maxRssMb).toFixed(2),
@@ -143,7 +167,7 @@ export async function benchNewsletter(): Promise<Row[]> {
     ];
   } finally {
     await sink.close();
-    await deletePrefix(prefix);
+    for (let round = 0; round < ROUNDS; round++) await deletePrefix(`${prefix}-${round}`);
     await rm(dataDir, { recursive: true, force: true });
   }
 }

@@ -7,7 +7,7 @@ import { Worker, type Job } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import path from 'node:path';
-import type { ChannelName, Config } from '../config/load.js';
+import type { Config } from '../config/load.js';
 import { ARTICLE_CHANNEL_NAMES } from '../config/schema.js';
 import type { Channel } from './channels/channel.js';
 import { platformEntries } from './channels/registry.js';
@@ -112,7 +112,7 @@ export async function createSyndicate(config: Config, logger: Logger): Promise<S
     image: (article: Article, variant: VariantName, sourceUrl?: string) => images.variant(article, variant, sourceUrl),
     containers: redisMemory(redis, `${config.queuePrefix}:instagram-containers`),
   };
-  const platforms = platformEntries(config).filter((entry) => config.channels.includes(entry.name as ChannelName));
+  const platforms = await platformEntries(config);
 
   // Each enabled platform is live (credentials), writes to the outbox, or is off.
   const outboxDir = path.join(config.dataDir, 'outbox');

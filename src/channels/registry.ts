@@ -6,9 +6,7 @@
 import type { Config } from '../../config/load.js';
 import type { Article } from '../domain/article.js';
 import type { Channel, ChannelComposer } from './channel.js';
-import { createFacebookChannel, createFacebookComposer } from './facebook/client.js';
-import { createInstagramChannel, createInstagramComposer, type ContainerMemory } from './instagram/client.js';
-import { createXChannel, createXComposer } from './x/index.js';
+import type { ContainerMemory } from './instagram/client.js';
 
 /** What platform clients get from the composition root. */
 export interface PlatformDeps {
@@ -34,7 +32,17 @@ function erase(channel: unknown): unknown {
   return channel;
 }
 
-export function platformEntries(config: Config): PlatformEntry[] {
+/**
+ * The entries of the platforms in CHANNELS. Each platform's modules are loaded only when it is
+ * enabled: a newsletter-only worker does not carry twitter-text and the X client.
+ */
+export async function platformEntries(config: Config): Promise<PlatformEntry[]> {
+  const enabled = (name: string) => (config.channels as readonly string[]).includes(name);
+  const [x, facebookModule, instagramModule] = await Promise.all([
+    enabled('x') ? import('./x/index.js') : null,
+    enabled('facebook') ? import('./facebook/client.js') : null,
+    enabled('instagram') ? import('./instagram/client.js') : null,
+  ]);
   // 10 s per Graph request keeps an Instagram send (quota, container, polls, publish) well
   // inside the ledger's 120 s lease.
   const graph = { baseUrl: config.graph.baseUrl, version: config.graph.version, timeoutMs: 10_000 };
@@ -43,8 +51,10 @@ export function platformEntries(config: Config): PlatformEntry[] {
   // Locals, so the credential checks below still narrow inside the factories.
   const { facebook, instagram } = config;
   const xCredentials = config.x.credentials;
-  return [
-    {
+  const entries: PlatformEntry[] = [];
+  if (x) {
+    const { createXChannel, createXComposer } = x;
+    entries.push({
       name: 'x',
       composer: erase(createXComposer(xCompose)),
       live: xCredentials
@@ -58,13 +68,19 @@ export function platformEntries(config: Config): PlatformEntry[] {
               }),
             )
         : null,
-    },
-    {
+    });
+  }
+  if (facebookModule) {
+    const { createFacebookChannel, createFacebookComposer } = facebookModule;
+    entries.push({
       name: 'facebook',
       composer: erase(createFacebookComposer()),
       live: facebook ? () => erase(createFacebookChannel({ graph, pageId: facebook.pageId, pageToken: facebook.pageToken })) : null,
-    },
-    {
+    });
+  }
+  if (instagramModule) {
+    const { createInstagramChannel, createInstagramComposer } = instagramModule;
+    entries.push({
       name: 'instagram',
       composer: erase(createInstagramComposer(instagramCompose)),
       live: instagram
@@ -85,6 +101,7 @@ export function platformEntries(config: Config): PlatformEntry[] {
               }),
             )
         : null,
-    },
-  ];
+    });
+  }
+  return entries;
 }

@@ -3,7 +3,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig, type ChannelName, type Config } from '../../config/load.js';
+import { ConfigError, loadConfig, type Config } from '../../config/load.js';
 import { ARTICLE_CHANNEL_NAMES } from '../../config/schema.js';
 import type { Syndicate } from '../app.js';
 import { AppError } from '../errors.js';
@@ -175,9 +175,7 @@ export async function main(argv: string[], io: CliIo = defaultIo): Promise<numbe
         const input = await readJson(positionals[0], io);
         const [{ createPreviewRenderer }, { feedSite, emailSiteOf }] = await Promise.all([load.preview(), load.app()]);
         const { platformEntries } = await load.registry();
-        const composers = platformEntries(config)
-          .filter((entry) => config.channels.includes(entry.name as ChannelName))
-          .map((entry) => entry.composer);
+        const composers = (await platformEntries(config)).map((entry) => entry.composer);
         const render = createPreviewRenderer({
           site: feedSite(config),
           channelNames: ARTICLE_CHANNEL_NAMES,
