@@ -114,7 +114,9 @@ describe('a newsletter worker killed mid-batch', () => {
     });
     expect(published.status).toBe(202);
 
-    await waitFor(() => killed, 20_000, 'the kill');
+    await waitFor(() => killed !== undefined, 20_000, 'the kill').catch((error: Error) => {
+      throw new Error(`${error.message}; ${sink.messages.length} received; service output:\n${output.slice(-3000)}`);
+    });
     await killed;
     const beforeRestart = sink.messages.length;
     expect(beforeRestart).toBeGreaterThan(50);
