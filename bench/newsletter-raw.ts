@@ -14,10 +14,18 @@ const count = Number(process.env.BENCH_SUBSCRIBERS);
 const inFlight = Number(process.env.BENCH_IN_FLIGHT ?? 40);
 
 const article = { ...benchArticles(1)[0]!, id: 'bench-newsletter' };
-const site = { title: 'Bench Desk', url: 'https://news.example.com/', publicBaseUrl: 'https://news.example.com', postalAddress: '1 Main St', language: 'en' };
+const site = {
+  title: 'Bench Desk',
+  url: 'https://news.example.com/',
+  publicBaseUrl: 'https://news.example.com',
+  postalAddress: '1 Main St',
+  language: 'en',
+};
 const placeholder = 'SYNDICATEUNSUBSCRIBEURLPLACEHOLDER';
 const rendered = renderArticleEmail(article, site, { unsubscribeUrl: placeholder });
-const transport = nodemailer.createTransport(smtpUrl.startsWith('smtp') ? { url: smtpUrl, pool: true, maxConnections: 5, maxMessages: Infinity } as never : smtpUrl);
+const transport = nodemailer.createTransport(
+  smtpUrl.startsWith('smtp') ? ({ url: smtpUrl, pool: true, maxConnections: 5, maxMessages: Infinity } as never) : smtpUrl,
+);
 
 let next = 0;
 const started = performance.now();

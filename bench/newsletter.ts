@@ -27,7 +27,17 @@ const SUBSCRIBERS = Number(process.env.BENCH_SUBSCRIBERS ?? 100_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 
 function child(file: string, env: Record<string, string>): ChildProcess {
-  return fork(path.join(here, file), [], { execArgv: ['--import', 'tsx', ...(process.env.BENCH_MEMORY_DETAIL ? ['--expose-gc'] : []), ...(process.env.BENCH_WORKER_FLAGS && file.includes('worker') ? process.env.BENCH_WORKER_FLAGS.split(' ') : []), ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [])], env: { ...process.env, ...env }, stdio: 'inherit' });
+  return fork(path.join(here, file), [], {
+    execArgv: [
+      '--import',
+      'tsx',
+      ...(process.env.BENCH_MEMORY_DETAIL ? ['--expose-gc'] : []),
+      ...(process.env.BENCH_WORKER_FLAGS && file.includes('worker') ? process.env.BENCH_WORKER_FLAGS.split(' ') : []),
+      ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []),
+    ],
+    env: { ...process.env, ...env },
+    stdio: 'inherit',
+  });
 }
 
 function nextMessage<T>(process: ChildProcess): Promise<T> {

@@ -23,7 +23,9 @@ const credentials = { apiKey: 'k', apiSecret: 's', accessToken: 't', accessSecre
 const tls = JSON.parse(process.env.BENCH_TLS ?? '{}') as { certPem: string; keyPem: string };
 const x = await FakeXServer.start({ tls, credentials });
 // The image Instagram needs, on loopback (MEDIA_ALLOW_PRIVATE below).
-const jpeg = await sharp({ create: { width: 1200, height: 900, channels: 3, background: '#246' } }).jpeg().toBuffer();
+const jpeg = await sharp({ create: { width: 1200, height: 900, channels: 3, background: '#246' } })
+  .jpeg()
+  .toBuffer();
 const imageServer = createServer((_request, response) => response.writeHead(200, { 'content-type': 'image/jpeg' }).end(jpeg));
 await new Promise<void>((resolve) => imageServer.listen(0, '127.0.0.1', resolve));
 const imageUrl = `http://127.0.0.1:${(imageServer.address() as AddressInfo).port}/bench.jpg`;
@@ -65,7 +67,8 @@ for (let i = 0; i < SAMPLES; i++) {
   const seen = { x: 0, facebook: 0, instagram: 0 };
   while (!seen.x || !seen.facebook || !seen.instagram) {
     // Instagram's first request is its publishing-quota check, before the image is prepared.
-    if (!seen.instagram && graph.requestsTo('GET', /content_publishing_limit/).length > igBefore) seen.instagram = performance.now() - started;
+    if (!seen.instagram && graph.requestsTo('GET', /content_publishing_limit/).length > igBefore)
+      seen.instagram = performance.now() - started;
     if (!seen.x && x.requests.length > xBefore) seen.x = performance.now() - started;
     if (!seen.facebook && graph.requestsTo('POST', /\/feed$/).length > fbBefore) seen.facebook = performance.now() - started;
     await new Promise((resolve) => setImmediate(resolve));

@@ -107,10 +107,7 @@ export const configSchema = z.object({
   DIGEST_HOUR: int(7, 0, 23),
   /** Day of the week weekly digests go out (0 = Sunday). @defaultValue 1 */
   DIGEST_WEEKDAY: int(1, 0, 6),
-  TZ: z
-    .string()
-    .refine(isTimeZone, 'must be an IANA time zone such as Europe/Berlin')
-    .default('UTC'),
+  TZ: z.string().refine(isTimeZone, 'must be an IANA time zone such as Europe/Berlin').default('UTC'),
   X_API_KEY: optional,
   X_API_SECRET: optional,
   X_ACCESS_TOKEN: optional,

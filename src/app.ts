@@ -200,9 +200,7 @@ export async function createSyndicate(config: Config, logger: Logger): Promise<S
     deliveries,
     articles,
     tokens,
-    enqueueConfirmation: newsletter
-      ? (subscriber) => newsletter.enqueueConfirmation(subscriber, queues.channel(NEWSLETTER_CHANNEL))
-      : null,
+    enqueueConfirmation: newsletter ? (subscriber) => newsletter.enqueueConfirmation(subscriber, queues.channel(NEWSLETTER_CHANNEL)) : null,
     recordIp: config.subscribe.recordIp,
   });
   const byMode = (mode: string) => Object.keys(modes).filter((name) => modes[name] === mode);

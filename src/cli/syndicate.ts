@@ -198,7 +198,9 @@ export async function main(argv: string[], io: CliIo = defaultIo): Promise<numbe
         }
         for (;;) {
           const view = await app.service.view(id);
-          io.stdout(JSON.stringify({ ...presentArticle(view.article), deliveries: presentDeliveries(view.deliveries, view.newsletter) }, null, 2));
+          io.stdout(
+            JSON.stringify({ ...presentArticle(view.article), deliveries: presentDeliveries(view.deliveries, view.newsletter) }, null, 2),
+          );
           const done =
             view.deliveries.every((d) => TERMINAL_STATES.includes(d.state)) &&
             (view.newsletter?.pending ?? 0) === 0 &&
@@ -212,7 +214,13 @@ export async function main(argv: string[], io: CliIo = defaultIo): Promise<numbe
         const { presentDeliveries } = await load.present();
         const app = await open();
         const view = await app.service.retract(positionals[0]);
-        io.stdout(JSON.stringify({ id: view.article.id, state: view.article.state, deliveries: presentDeliveries(view.deliveries, view.newsletter) }));
+        io.stdout(
+          JSON.stringify({
+            id: view.article.id,
+            state: view.article.state,
+            deliveries: presentDeliveries(view.deliveries, view.newsletter),
+          }),
+        );
         return 0;
       }
       case 'retry': {

@@ -67,7 +67,11 @@ export async function splitDigest(deps: NewsletterDeps, job: Job<DigestJobData>,
     for (let start = 0; start < page.length; start += deps.batchSize) {
       const targets = page.slice(start, start + deps.batchSize).map((subscriber) => subscriber.id);
       const data: DigestBatchJobData = { frequency, periodEnd, targets };
-      jobs.push({ name: JobName.digestBatch, data, opts: { ...DEFAULT_JOB_OPTIONS, jobId: jobIds.digestBatch(frequency, periodEnd, targets[0]!) } });
+      jobs.push({
+        name: JobName.digestBatch,
+        data,
+        opts: { ...DEFAULT_JOB_OPTIONS, jobId: jobIds.digestBatch(frequency, periodEnd, targets[0]!) },
+      });
     }
     await queue.addBulk(jobs);
     batches += jobs.length;
@@ -109,7 +113,8 @@ export async function sendDigestBatch(deps: NewsletterDeps, job: Job<DigestBatch
     if (!claimed) {
       const current = await deps.deliveries.get(key);
       if (current?.state === 'sent') await deps.subscribers.setLastDigestAt(subscriber.id, periodEnd);
-      if (current?.state === 'claimed' && current.claimedAt) tally.busyUntil = Math.max(tally.busyUntil, current.claimedAt.getTime() + deps.leaseMs);
+      if (current?.state === 'claimed' && current.claimedAt)
+        tally.busyUntil = Math.max(tally.busyUntil, current.claimedAt.getTime() + deps.leaseMs);
       continue;
     }
     const message = deps.letters.digest(articles, subscriber, { frequency, periodEnd, timeZone });

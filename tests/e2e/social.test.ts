@@ -18,20 +18,11 @@ import { FakeXServer, X_ERRORS } from '../helpers/fake-x-server.js';
 import { deletePrefix, TEST_REDIS_URL, uniquePrefix } from '../helpers/redis.js';
 import { createTestTls, type TestTls } from '../helpers/tls.js';
 import { waitFor } from '../helpers/wait.js';
+import { freePort } from '../helpers/ports.js';
 
 const bin = fileURLToPath(new URL('../../bin/syndicate.js', import.meta.url));
 const TOKEN = 'social-e2e-publisher-token';
 const X_CREDENTIALS = { apiKey: 'x-key', apiSecret: 'x-secret', accessToken: 'x-token', accessSecret: 'x-access-secret' };
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 describe('publishing to X, a Facebook Page and Instagram', () => {
   let tls: TestTls;

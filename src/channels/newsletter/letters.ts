@@ -75,7 +75,11 @@ export function createLetters(options: LetterOptions) {
     },
 
     /** One subscriber's digest of `articles` (oldest first). */
-    digest(articles: readonly Article[], subscriber: Subscriber, period: { frequency: 'daily' | 'weekly'; periodEnd: Date; timeZone: string }): MailMessage {
+    digest(
+      articles: readonly Article[],
+      subscriber: Subscriber,
+      period: { frequency: 'daily' | 'weekly'; periodEnd: Date; timeZone: string },
+    ): MailMessage {
       const link = unsubscribeUrl(subscriber);
       const rendered = renderDigestEmail(articles, options.site, { ...period, unsubscribeUrl: link });
       // The newest article names the digest: the next digest of this subscriber starts after it.
@@ -90,7 +94,10 @@ export function createLetters(options: LetterOptions) {
         email: subscriber.email,
         frequency: subscriber.frequency as Frequency,
       });
-      return { ...envelope(subscriber, `confirm-${subscriber.requestedAt.getTime()}.${subscriber.id}`, unsubscribeUrl(subscriber)), ...rendered };
+      return {
+        ...envelope(subscriber, `confirm-${subscriber.requestedAt.getTime()}.${subscriber.id}`, unsubscribeUrl(subscriber)),
+        ...rendered,
+      };
     },
   };
 }

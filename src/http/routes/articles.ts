@@ -58,7 +58,11 @@ export const articleRoutes: FastifyPluginAsync<ArticleRoutesOptions> = async (ap
 
   app.get<{ Params: { id: string } }>('/articles/:id', async (request) => {
     const view = await service.view(checkId(request.params.id));
-    return { ...presentArticle(view.article), deliveries: presentDeliveries(view.deliveries, view.newsletter), links: links(view.article.id) };
+    return {
+      ...presentArticle(view.article),
+      deliveries: presentDeliveries(view.deliveries, view.newsletter),
+      links: links(view.article.id),
+    };
   });
 
   app.get<{ Querystring: { limit?: string; cursor?: string } }>('/articles', async (request) => {

@@ -4,7 +4,6 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,16 +12,7 @@ import { createSyndicate, type Syndicate } from '../../../src/app.js';
 import { createLogger } from '../../../src/logger.js';
 import { redisAnswers } from '../../../src/queue/redis.js';
 import { waitFor } from '../../helpers/wait.js';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from '../../helpers/ports.js';
 
 describe('/readyz', () => {
   let redis: ChildProcess;

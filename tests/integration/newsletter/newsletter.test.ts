@@ -138,7 +138,13 @@ describe.each(['sqlite', 'postgres'] as const)('newsletter on %s', (database) =>
     expect(mail.messageId).toBe(`<${id}.${subscriber!.id}@news.test>`);
 
     // The same article again (identical resubmission) sends nothing more.
-    await t.syndicate.service.submit({ id, url: `https://news.test/${id}`, title: `Story ${counter}`, summary: 'What happened.', categories: ['Politics'] });
+    await t.syndicate.service.submit({
+      id,
+      url: `https://news.test/${id}`,
+      title: `Story ${counter}`,
+      summary: 'What happened.',
+      categories: ['Politics'],
+    });
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(sink.messages.filter((m) => m.parsed.subject === `Story ${counter}`)).toHaveLength(3);
     for (const s of [...wanted, politics, sports, daily]) await t.syndicate.subscribers.unsubscribe(s.id, new Date());
@@ -293,7 +299,12 @@ describe('subscription links and schedules', () => {
   it('refuses forged, wrong-purpose, other-address and expired tokens', async () => {
     const tokens = createTokenSigner(t.syndicate.config.secretKey);
     const { subscriber } = await t.syndicate.subscribers.subscribe(input('links@example.org'), { now: new Date() });
-    const confirm = tokens.sign({ purpose: 'confirm', subscriberId: subscriber.id, email: subscriber.email, expiresAt: new Date(Date.now() + 60_000) });
+    const confirm = tokens.sign({
+      purpose: 'confirm',
+      subscriberId: subscriber.id,
+      email: subscriber.email,
+      expiresAt: new Date(Date.now() + 60_000),
+    });
     const unsubscribe = tokens.sign({ purpose: 'unsubscribe', subscriberId: subscriber.id, email: subscriber.email });
     const get = (url: string) => t.app.inject({ method: 'GET', url, headers: { accept: 'application/json' } });
 
@@ -302,7 +313,12 @@ describe('subscription links and schedules', () => {
     expect((await get(`/confirm/${unsubscribe}`)).statusCode).toBe(400); // an unsubscribe link cannot confirm
     const otherAddress = tokens.sign({ purpose: 'confirm', subscriberId: subscriber.id, email: 'someone-else@example.org' });
     expect((await get(`/confirm/${otherAddress}`)).statusCode).toBe(400);
-    const expired = tokens.sign({ purpose: 'confirm', subscriberId: subscriber.id, email: subscriber.email, expiresAt: new Date(Date.now() - 1000) });
+    const expired = tokens.sign({
+      purpose: 'confirm',
+      subscriberId: subscriber.id,
+      email: subscriber.email,
+      expiresAt: new Date(Date.now() - 1000),
+    });
     expect((await get(`/confirm/${expired}`)).statusCode).toBe(410);
     expect((await t.app.inject({ method: 'POST', url: `/unsubscribe/${confirm}` })).statusCode).toBe(400); // nor the reverse
     expect((await t.syndicate.subscribers.get(subscriber.id))?.state).toBe('pending');

@@ -165,7 +165,11 @@ describe('subscriber CSV', () => {
     await importCsv('email,frequency,categories,name\nann@example.org,daily,politics;sports,Ann\n');
     expect(await importCsv('email\nann@example.org\n')).toMatchObject({ updated: 0, unchanged: 1 });
     expect(await importCsv('email,name\nann@example.org,Annie\n')).toMatchObject({ updated: 1 });
-    expect(await store.getByEmail('ann@example.org')).toMatchObject({ frequency: 'daily', categories: ['politics', 'sports'], name: 'Annie' });
+    expect(await store.getByEmail('ann@example.org')).toMatchObject({
+      frequency: 'daily',
+      categories: ['politics', 'sports'],
+      name: 'Annie',
+    });
   });
 
   it('imports pending subscribers without --confirmed and hands them over for confirmation, batch by batch', async () => {

@@ -330,7 +330,10 @@ describe.each(databaseTargets())('DeliveryStore on $name', (target) => {
 
     beforeEach(async () => {
       await deliveries.ensure(
-        [PLAN, ...readers.map((target) => ({ articleId: ARTICLE, channel: 'email', target }))].map((key) => ({ ...key, state: 'queued' as const })),
+        [PLAN, ...readers.map((target) => ({ articleId: ARTICLE, channel: 'email', target }))].map((key) => ({
+          ...key,
+          state: 'queued' as const,
+        })),
         T0,
       );
     });

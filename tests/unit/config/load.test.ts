@@ -140,7 +140,11 @@ describe('mail and newsletter variables', () => {
   it('refuses half a DKIM set and accepts a one-line PEM with \\n escapes', () => {
     expect(problemsOf({ DKIM_DOMAIN: 'news.example.org' }).map((p) => p.variable)).toEqual(['DKIM_SELECTOR, DKIM_PRIVATE_KEY']);
     const { config } = loadConfig(
-      { DKIM_DOMAIN: 'news.example.org', DKIM_SELECTOR: 's1', DKIM_PRIVATE_KEY: '-----BEGIN PRIVATE KEY-----\\nabc\\n-----END PRIVATE KEY-----' },
+      {
+        DKIM_DOMAIN: 'news.example.org',
+        DKIM_SELECTOR: 's1',
+        DKIM_PRIVATE_KEY: '-----BEGIN PRIVATE KEY-----\\nabc\\n-----END PRIVATE KEY-----',
+      },
       { cwd: tempDir() },
     );
     expect(config.mail.dkim?.privateKey).toBe('-----BEGIN PRIVATE KEY-----\nabc\n-----END PRIVATE KEY-----');

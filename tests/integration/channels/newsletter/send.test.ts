@@ -6,7 +6,6 @@
  */
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { simpleParser } from 'mailparser';
@@ -22,6 +21,7 @@ import {
   type MailerOptions,
 } from '../../../../src/channels/newsletter/send.js';
 import { startSmtpSink, type SmtpSink } from '../../../helpers/smtp-sink.js';
+import { freePort } from '../../../helpers/ports.js';
 
 const DKIM_DOMAIN = 'news.example.org';
 const DKIM_SELECTOR = 'mail2026';
@@ -61,14 +61,6 @@ async function verifyDkim(raw: Buffer): Promise<{ result: string; signedHeaders:
 function headerLines(raw: Buffer): string[] {
   const head = raw.toString('latin1').split('\r\n\r\n')[0] ?? '';
   return head.replace(/\r\n[ \t]+/g, ' ').split('\r\n');
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 let outboxDir: string;
