@@ -260,7 +260,7 @@ export async function createSyndicate(config: Config, logger: Logger): Promise<S
       }),
       site: { title: emailSite.title, url: emailSite.url, language: emailSite.language },
       ...(newsletterEnabled ? { subscriptions } : {}),
-      subscribeRateLimit: { max: config.subscribe.ratePerMinute, timeWindowMs: 60_000, redis },
+      subscribeRateLimit: { max: config.subscribe.ratePerMinute, timeWindowMs: 60_000, redis, keyPrefix: config.queuePrefix },
     });
     if (options.listen ?? true) {
       await api.listen({ port: config.port, host: config.host });

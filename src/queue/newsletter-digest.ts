@@ -57,6 +57,11 @@ export function dueTime(job: Pick<Job, 'id' | 'timestamp' | 'delay'>): number {
 export async function splitDigest(deps: NewsletterDeps, job: Job<DigestJobData>, queue: Queue) {
   const { frequency } = job.data;
   const periodEnd = job.data.periodEnd ?? dueTime(job);
+  if (frequency === 'daily') {
+    // Once a day is often enough to forget requests nobody confirmed within 7 days.
+    const expired = await deps.subscribers.deleteExpiredPending(deps.now?.() ?? new Date());
+    if (expired > 0) deps.logger.info({ expired }, 'expired pending subscriptions deleted');
+  }
   let after: string | null = null;
   let batches = 0;
   for (;;) {

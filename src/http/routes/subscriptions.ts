@@ -50,6 +50,8 @@ export interface SubscribeRateLimit {
   timeWindowMs: number;
   /** Shares the count between every API process; without it each process counts alone. */
   redis?: Redis;
+  /** Redis key prefix (QUEUE_PREFIX), so deployments sharing a Redis keep their own counts. @defaultValue syndicate */
+  keyPrefix?: string;
 }
 
 export interface SubscriptionRoutesOptions {
@@ -188,7 +190,7 @@ export const subscriptionRoutes: FastifyPluginAsync<SubscriptionRoutesOptions> =
     await signUp.register(formBody, { bodyLimit: SUBSCRIBE_BODY_LIMIT });
     await signUp.register(rateLimit, {
       global: false,
-      ...(limit.redis ? { redis: limit.redis, nameSpace: 'syndicate:rate-limit:' } : {}),
+      ...(limit.redis ? { redis: limit.redis, nameSpace: `${limit.keyPrefix ?? 'syndicate'}:rate-limit:` } : {}),
       errorResponseBuilder: (_request, context) =>
         new AppError('RATE_LIMITED', `too many sign-ups from this address; try again in ${context.after}`),
     });

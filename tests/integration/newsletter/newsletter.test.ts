@@ -9,6 +9,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ParsedMail } from 'mailparser';
 import type { SubscriptionInput } from '../../../src/domain/subscriber.js';
 import { createTokenSigner } from '../../../src/channels/newsletter/tokens.js';
+import { createSyndicate, type Syndicate } from '../../../src/app.js';
+import { createLogger } from '../../../src/logger.js';
 import { startSmtpSink, type ReceivedMail, type SmtpSink } from '../../helpers/smtp-sink.js';
 import { startTestSyndicate, type TestSyndicate } from '../../helpers/syndicate.js';
 import { waitFor } from '../../helpers/wait.js';
@@ -207,6 +209,32 @@ describe.each(['sqlite', 'postgres'] as const)('newsletter on %s', (database) =>
     await t.syndicate.subscribers.unsubscribe(slow.id, new Date());
   });
 
+  it('re-sends a failed email when the operator retries the newsletter', async () => {
+    const reader = await confirmed(`retry-${database}@example.org`);
+    const id = await publish();
+    await settled(id);
+    await sink.waitFor(1);
+    // As if every attempt had failed: the row is failed, the operator asks for a retry.
+    const key = { articleId: id, channel: 'newsletter', target: reader.id };
+    await t.syndicate.deliveries.setState(key, 'failed', new Date(), '451 greylisted (8 attempts)');
+    sink.messages.length = 0;
+    const retry = await t.app.inject({ method: 'POST', url: `/api/articles/${id}/retry?channel=newsletter`, headers: t.auth });
+    expect(retry.statusCode).toBe(202);
+    await sink.waitFor(1);
+    await waitFor(async () => (await t.syndicate.deliveries.get(key))?.state === 'sent', 5000);
+    expect(recipients(sink.messages)).toEqual([reader.email]);
+    await t.syndicate.subscribers.unsubscribe(reader.id, new Date());
+  });
+
+  it('deletes pending requests nobody confirmed within 7 days when the daily digest runs', async () => {
+    const { subscriber } = await t.syndicate.subscribers.subscribe(input(`stale-${database}@example.org`), {
+      now: new Date(Date.now() - 8 * 24 * 3600 * 1000),
+    });
+    const queue = t.syndicate.queues.channel('newsletter');
+    await queue.add('digest', { frequency: 'daily', periodEnd: Date.now() }, { jobId: `digest-expiry-${database}` });
+    await waitFor(async () => (await t.syndicate.subscribers.get(subscriber.id)) === null, 5000, 'the stale request to go');
+  });
+
   it('digests carry the articles since the last digest, matching categories, and are skipped when empty', async () => {
     const daily = await confirmed(`digest-${database}@example.org`, 'daily');
     const dailySports = await confirmed(`digest-sports-${database}@example.org`, 'daily', ['sports']);
@@ -365,5 +393,38 @@ describe('newsletter at MAIL_RATE=10', () => {
     expect(n.total).toBe(40);
     expect(n.cancelled).toBeGreaterThan(10);
     expect(n.sent).toBe(sink.messages.length);
+  });
+});
+
+describe('MAIL_RATE across two worker processes', () => {
+  let sink: SmtpSink;
+  let t: TestSyndicate;
+  let second: Syndicate;
+  beforeAll(async () => {
+    sink = await startSmtpSink();
+    t = await startTestSyndicate('newsletter-two-workers', {
+      env: { CHANNELS: 'newsletter', SMTP_URL: sink.url, MAIL_RATE: '10', MAIL_FROM: 'desk@news.test' },
+    });
+    // A second process's worth of workers: the same Redis prefix and the same database.
+    second = await createSyndicate(t.syndicate.config, createLogger('silent'));
+    await second.startWorkers(['newsletter']);
+  });
+  afterAll(async () => {
+    await second?.close();
+    await t?.stop();
+    await sink?.close();
+  });
+
+  it('holds 10 messages a second for both together', async () => {
+    for (let i = 0; i < 30; i++) {
+      const { subscriber } = await t.syndicate.subscribers.subscribe(input(`pair-${i}@example.org`), { now: new Date() });
+      await t.syndicate.subscribers.confirm(subscriber.id, new Date());
+    }
+    await t.syndicate.service.submit({ id: 'two-workers', url: 'https://news.test/two-workers', title: 'Shared limit', summary: 'Both.' });
+    const started = Date.now();
+    await sink.waitFor(30, 15_000);
+    // 30 messages at 10/s: about 3 s. Each process on its own limit would finish in about half.
+    expect(Date.now() - started).toBeGreaterThan(2000);
+    expect(new Set(recipients(sink.messages)).size).toBe(30);
   });
 });
