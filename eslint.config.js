@@ -22,4 +22,11 @@ export default tseslint.config(
     files: ['bin/**/*.js'],
     languageOptions: { globals: { process: 'readonly', setTimeout: 'readonly' } },
   },
+  {
+    // Plain JavaScript that must run without tsx (the benchmark's compiled-build worker).
+    files: ['bench/**/*.mjs'],
+    languageOptions: {
+      globals: { process: 'readonly', console: 'readonly', setTimeout: 'readonly', setInterval: 'readonly', performance: 'readonly' },
+    },
+  },
 );

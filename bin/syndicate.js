@@ -3,8 +3,4 @@
 import { register } from 'tsx/esm/api';
 
 register();
-const { main } = await import('../src/cli/syndicate.ts');
-const code = await main(process.argv.slice(2));
-process.exitCode = code;
-// Everything is closed by now; don't let a stray handle keep a finished command alive.
-setTimeout(() => process.exit(code), 2000).unref();
+await import('../src/cli/main.ts');

@@ -67,14 +67,19 @@ describe('docker-compose.yml', () => {
 describe('Dockerfile', () => {
   const dockerfile = readFileSync(new URL('../../Dockerfile', import.meta.url), 'utf8');
 
-  it('runs the CLI entry that exists in the repository', () => {
+  it('runs the compiled CLI entry, which the build makes from a source in the repository', () => {
     const entry = /ENTRYPOINT \["node", "([^"]+)"\]/.exec(dockerfile)?.[1];
-    expect(entry).toBe('bin/syndicate.js');
-    expect(() => readFileSync(new URL(`../../${entry}`, import.meta.url))).not.toThrow();
+    expect(entry).toBe('dist/src/cli/main.js');
+    expect(() => readFileSync(new URL('../../src/cli/main.ts', import.meta.url))).not.toThrow();
+    const build = JSON.parse(readFileSync(new URL('../../tsconfig.build.json', import.meta.url), 'utf8')) as { include: string[] };
+    expect(build.include).toContain('src');
+    expect(dockerfile).toMatch(/RUN npm run build/);
   });
 
-  it('copies every folder the CLI imports at run time', () => {
-    for (const folder of ['bin', 'config', 'src']) expect(dockerfile).toContain(`COPY ${folder} ./${folder}`);
+  it('copies every folder the build compiles, and only the compiled output into the image', () => {
+    for (const folder of ['config', 'src', 'workers']) expect(dockerfile).toContain(`COPY ${folder} ./${folder}`);
+    expect(dockerfile).toContain('COPY --from=build --chown=node:node /app/dist ./dist');
+    expect(dockerfile).toMatch(/npm prune --omit=dev/);
   });
 
   it('is the image the api and worker services build', () => {
