@@ -79,9 +79,12 @@ export class SubscriberStore {
       const existing = await this.findRowByEmail(input.email);
       if (!existing) continue; // deleted in between: insert again
       if (existing.state === 'confirmed') return { subscriber: toSubscriber(existing), sendConfirmation: false };
+      // A request repeated within the throttle keeps the first one's time, so the confirmation
+      // already queued for it still goes out, and only that one.
+      const repeated = existing.state === 'pending' && now - existing.requested_at < CONFIRMATION_THROTTLE_MS;
       const changes: Updateable<SubscribersTable> =
         existing.state === 'pending'
-          ? request
+          ? { ...request, ...(repeated ? { requested_at: existing.requested_at } : {}) }
           : {
               ...request,
               state: 'pending',
@@ -100,7 +103,7 @@ export class SubscriberStore {
         .where('updated_at', '=', existing.updated_at)
         .returningAll()
         .executeTakeFirst();
-      if (updated) return { subscriber: toSubscriber(updated), sendConfirmation: !confirmationRecentlySent(existing, now) };
+      if (updated) return { subscriber: toSubscriber(updated), sendConfirmation: !repeated && !confirmationRecentlySent(existing, now) };
     }
     throw new Error(`subscribe ${input.email}: the row kept changing under us; try again`);
   }
