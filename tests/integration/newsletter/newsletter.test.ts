@@ -27,32 +27,47 @@ const input = (email: string, frequency: SubscriptionInput['frequency'] = 'immed
   name: null,
 });
 
+/** An SMTP sink and a Syndicate whose newsletter sends to it, started and stopped together. */
+async function startMailDesk(name: string, env: Record<string, string>, database?: 'sqlite' | 'postgres') {
+  const sink = await startSmtpSink();
+  const t = await startTestSyndicate(name, {
+    ...(database ? { database } : {}),
+    env: { CHANNELS: 'newsletter', SMTP_URL: sink.url, MAIL_RATE: '0', MAIL_FROM: 'Test Desk <desk@news.test>', ...env },
+  });
+  return { sink, t, stop: async () => (await t.stop(), await sink.close()) };
+}
+
+/** A confirmed subscriber, made directly in the store. */
+async function confirmSubscriber(
+  t: TestSyndicate,
+  email: string,
+  frequency: SubscriptionInput['frequency'] = 'immediate',
+  categories: string[] = [],
+) {
+  const { subscriber } = await t.syndicate.subscribers.subscribe(input(email, frequency, categories), { now: new Date() });
+  await t.syndicate.subscribers.confirm(subscriber.id, new Date());
+  return subscriber;
+}
+
 describe.each(['sqlite', 'postgres'] as const)('newsletter on %s', (database) => {
   let sink: SmtpSink;
   let t: TestSyndicate;
+  let stop: () => Promise<unknown>;
   let counter = 0;
 
   beforeAll(async () => {
-    sink = await startSmtpSink();
-    t = await startTestSyndicate(`newsletter-${database}`, {
-      database,
-      env: { CHANNELS: 'feeds,newsletter', SMTP_URL: sink.url, MAIL_RATE: '0', MAIL_FROM: 'Test Desk <desk@news.test>' },
-    });
+    ({ sink, t, stop } = await startMailDesk(`newsletter-${database}`, { CHANNELS: 'feeds,newsletter' }, database));
   });
   afterAll(async () => {
-    await t?.stop();
-    await sink?.close();
+    await stop?.();
   });
   beforeEach(() => {
     sink.messages.length = 0;
   });
 
   /** A confirmed subscriber made directly in the store. */
-  async function confirmed(email: string, frequency: SubscriptionInput['frequency'] = 'immediate', categories: string[] = []) {
-    const { subscriber } = await t.syndicate.subscribers.subscribe(input(email, frequency, categories), { now: new Date() });
-    await t.syndicate.subscribers.confirm(subscriber.id, new Date());
-    return subscriber;
-  }
+  const confirmed = (email: string, frequency: SubscriptionInput['frequency'] = 'immediate', categories: string[] = []) =>
+    confirmSubscriber(t, email, frequency, categories);
 
   async function publish(extra: Record<string, unknown> = {}) {
     counter += 1;
@@ -275,23 +290,17 @@ describe.each(['sqlite', 'postgres'] as const)('newsletter on %s', (database) =>
 describe('subscription links and schedules', () => {
   let sink: SmtpSink;
   let t: TestSyndicate;
+  let stop: () => Promise<unknown>;
   beforeAll(async () => {
-    sink = await startSmtpSink();
-    t = await startTestSyndicate('newsletter-links', {
-      env: {
-        CHANNELS: 'newsletter',
-        SMTP_URL: sink.url,
-        MAIL_RATE: '0',
-        DIGEST_HOUR: '9',
-        DIGEST_WEEKDAY: '5',
-        TZ: 'Europe/Berlin',
-        SUBSCRIBE_RATE_LIMIT: '100',
-      },
-    });
+    ({ sink, t, stop } = await startMailDesk('newsletter-links', {
+      DIGEST_HOUR: '9',
+      DIGEST_WEEKDAY: '5',
+      TZ: 'Europe/Berlin',
+      SUBSCRIBE_RATE_LIMIT: '100',
+    }));
   });
   afterAll(async () => {
-    await t?.stop();
-    await sink?.close();
+    await stop?.();
   });
 
   it('schedules the daily and weekly digests at DIGEST_HOUR and DIGEST_WEEKDAY in TZ', async () => {
@@ -359,22 +368,16 @@ describe('subscription links and schedules', () => {
 describe('newsletter at MAIL_RATE=10', () => {
   let sink: SmtpSink;
   let t: TestSyndicate;
+  let stop: () => Promise<unknown>;
   beforeAll(async () => {
-    sink = await startSmtpSink();
-    t = await startTestSyndicate('newsletter-rate', {
-      env: { CHANNELS: 'newsletter', SMTP_URL: sink.url, MAIL_RATE: '10', MAIL_FROM: 'desk@news.test' },
-    });
+    ({ sink, t, stop } = await startMailDesk('newsletter-rate', { MAIL_RATE: '10' }));
   });
   afterAll(async () => {
-    await t?.stop();
-    await sink?.close();
+    await stop?.();
   });
 
   it('holds the rate, and a retraction stops the batches already queued', async () => {
-    for (let i = 0; i < 40; i++) {
-      const { subscriber } = await t.syndicate.subscribers.subscribe(input(`many-${i}@example.org`), { now: new Date() });
-      await t.syndicate.subscribers.confirm(subscriber.id, new Date());
-    }
+    for (let i = 0; i < 40; i++) await confirmSubscriber(t, `many-${i}@example.org`);
     const id = 'rate-limited-story';
     await t.syndicate.service.submit({ id, url: `https://news.test/${id}`, title: 'Rate limited', summary: 'Slowly.' });
     await sink.waitFor(15, 10_000);
@@ -399,27 +402,21 @@ describe('newsletter at MAIL_RATE=10', () => {
 describe('MAIL_RATE across two worker processes', () => {
   let sink: SmtpSink;
   let t: TestSyndicate;
+  let stop: () => Promise<unknown>;
   let second: Syndicate;
   beforeAll(async () => {
-    sink = await startSmtpSink();
-    t = await startTestSyndicate('newsletter-two-workers', {
-      env: { CHANNELS: 'newsletter', SMTP_URL: sink.url, MAIL_RATE: '10', MAIL_FROM: 'desk@news.test' },
-    });
+    ({ sink, t, stop } = await startMailDesk('newsletter-two-workers', { MAIL_RATE: '10' }));
     // A second process's worth of workers: the same Redis prefix and the same database.
     second = await createSyndicate(t.syndicate.config, createLogger('silent'));
     await second.startWorkers(['newsletter']);
   });
   afterAll(async () => {
     await second?.close();
-    await t?.stop();
-    await sink?.close();
+    await stop?.();
   });
 
   it('holds 10 messages a second for both together', async () => {
-    for (let i = 0; i < 30; i++) {
-      const { subscriber } = await t.syndicate.subscribers.subscribe(input(`pair-${i}@example.org`), { now: new Date() });
-      await t.syndicate.subscribers.confirm(subscriber.id, new Date());
-    }
+    for (let i = 0; i < 30; i++) await confirmSubscriber(t, `pair-${i}@example.org`);
     await t.syndicate.service.submit({ id: 'two-workers', url: 'https://news.test/two-workers', title: 'Shared limit', summary: 'Both.' });
     const started = Date.now();
     await sink.waitFor(30, 15_000);
