@@ -49,6 +49,10 @@ export interface Config {
   instagram: { userId: string; token: string } | undefined;
   instagramDefaultImage: string | undefined;
   graph: { baseUrl: string; version: string };
+  mastodon: { url: string; token: string } | undefined;
+  mastodonTemplate: string;
+  bluesky: { service: string; handle: string; appPassword: string } | undefined;
+  blueskyTemplate: string;
   mediaAllowPrivate: boolean;
   logLevel: string;
   shutdownTimeoutMs: number;
@@ -190,6 +194,18 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadOptions = {}): L
     ([userId, token]) => ({ userId: userId!, token: token! }),
     problems,
   );
+  const mastodon = pair(
+    [raw.MASTODON_URL, raw.MASTODON_TOKEN],
+    ['MASTODON_URL', 'MASTODON_TOKEN'],
+    ([url, token]) => ({ url: url!.replace(/\/+$/, ''), token: token! }),
+    problems,
+  );
+  const bluesky = pair(
+    [raw.BLUESKY_HANDLE, raw.BLUESKY_APP_PASSWORD],
+    ['BLUESKY_HANDLE', 'BLUESKY_APP_PASSWORD'],
+    ([handle, appPassword]) => ({ service: raw.BLUESKY_SERVICE.replace(/\/+$/, ''), handle: handle!.replace(/^@/, ''), appPassword: appPassword! }),
+    problems,
+  );
   if (problems.length > 0) throw new ConfigError(problems);
 
   const dataDir = path.resolve(cwd, raw.DATA_DIR);
@@ -237,6 +253,10 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadOptions = {}): L
     instagram,
     instagramDefaultImage: raw.INSTAGRAM_DEFAULT_IMAGE,
     graph: { baseUrl: raw.GRAPH_API_BASE_URL, version: raw.GRAPH_API_VERSION },
+    mastodon,
+    mastodonTemplate: raw.MASTODON_TEMPLATE,
+    bluesky,
+    blueskyTemplate: raw.BLUESKY_TEMPLATE,
     mediaAllowPrivate: raw.MEDIA_ALLOW_PRIVATE,
     logLevel: raw.LOG_LEVEL,
     shutdownTimeoutMs: raw.SHUTDOWN_TIMEOUT * 1000,

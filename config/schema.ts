@@ -39,7 +39,7 @@ const list = (fallback: string) =>
     );
 
 /** Channels Syndicate knows; `CHANNELS` picks from these. */
-export const KNOWN_CHANNELS = ['feeds', 'newsletter', 'x', 'facebook', 'instagram'] as const;
+export const KNOWN_CHANNELS = ['feeds', 'newsletter', 'x', 'facebook', 'instagram', 'mastodon', 'bluesky'] as const;
 
 /** Channels an article's `channels` object may name (the feed always carries every article). */
 export const ARTICLE_CHANNEL_NAMES: readonly string[] = KNOWN_CHANNELS.filter((name) => name !== 'feeds');
@@ -74,7 +74,7 @@ export const configSchema = z.object({
   PUBLISHER_TOKEN: optional.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
   ADMIN_TOKEN: optional.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
   SECRET_KEY: optional.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
-  /** @defaultValue feeds,newsletter,x,facebook,instagram */
+  /** @defaultValue feeds,newsletter,x,facebook,instagram,mastodon,bluesky */
   CHANNELS: list(KNOWN_CHANNELS.join(',')).pipe(
     z.array(z.enum(KNOWN_CHANNELS, { message: `each must be one of ${KNOWN_CHANNELS.join(', ')}` })),
   ),
@@ -126,11 +126,24 @@ export const configSchema = z.object({
   INSTAGRAM_DEFAULT_IMAGE: optionalUrl,
   /** @defaultValue https://graph.facebook.com */
   GRAPH_API_BASE_URL: httpUrl.default('https://graph.facebook.com'),
-  /** @defaultValue v24.0 */
+  /** @defaultValue v27.0 */
   GRAPH_API_VERSION: z
     .string()
-    .regex(/^v\d+\.\d+$/, 'must look like v24.0')
-    .default('v24.0'),
+    .regex(/^v\d+\.\d+$/, 'must look like v27.0')
+    .default('v27.0'),
+  /** The Mastodon instance, e.g. https://mastodon.social. */
+  MASTODON_URL: optionalUrl,
+  /** An access token with `write:statuses write:media` (and `read:accounts`, `read:statuses` for reconciliation). */
+  MASTODON_TOKEN: optional,
+  /** @defaultValue `{title} {url} {hashtags}` */
+  MASTODON_TEMPLATE: z.string().default('{title} {url} {hashtags}'),
+  /** @defaultValue https://bsky.social */
+  BLUESKY_SERVICE: httpUrl.default('https://bsky.social'),
+  BLUESKY_HANDLE: optional,
+  /** An app password (Settings → App passwords), never the account's main password. */
+  BLUESKY_APP_PASSWORD: optional,
+  /** @defaultValue `{title} {url} {hashtags}` */
+  BLUESKY_TEMPLATE: z.string().default('{title} {url} {hashtags}'),
   /** Allow image URLs on private or loopback addresses (tests only). @defaultValue false */
   MEDIA_ALLOW_PRIVATE: bool(false),
   /** pino level. @defaultValue info */
@@ -156,6 +169,8 @@ export const SECRET_VARIABLES = [
   'X_ACCESS_SECRET',
   'FACEBOOK_PAGE_TOKEN',
   'INSTAGRAM_TOKEN',
+  'MASTODON_TOKEN',
+  'BLUESKY_APP_PASSWORD',
 ] as const;
 
 function isTimeZone(name: string): boolean {

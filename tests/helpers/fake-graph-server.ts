@@ -13,7 +13,7 @@ import type { AddressInfo } from 'node:net';
 
 /** Options of {@link startFakeGraphServer}. */
 export interface FakeGraphOptions {
-  /** @defaultValue 'v24.0' */
+  /** @defaultValue 'v27.0' */
   version?: string;
   /** Tokens the server accepts; others get code 190. @defaultValue any non-empty token */
   accessTokens?: readonly string[];
@@ -164,7 +164,7 @@ const missing = (verb: string, id: string) =>
 
 /** Starts a fake Graph server on 127.0.0.1 and a free port; `close()` it after the test. */
 export async function startFakeGraphServer(options: FakeGraphOptions = {}): Promise<FakeGraphServer> {
-  const version = options.version ?? 'v24.0';
+  const version = options.version ?? 'v27.0';
   const requests: RecordedRequest[] = [];
   const posts: PagePost[] = [];
   const containers = new Map<string, Container>();

@@ -13,7 +13,7 @@ import { parseUsageHeaders } from './usage.js';
 export interface GraphEndpoint {
   /** e.g. `https://graph.facebook.com` (a test server in tests). */
   baseUrl: string;
-  /** e.g. `v24.0`. */
+  /** e.g. `v27.0`. */
   version: string;
   /** Per-request time-out; keep it well below the delivery lease. @defaultValue 15000 */
   timeoutMs?: number;

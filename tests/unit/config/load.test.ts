@@ -26,7 +26,7 @@ describe('loadConfig', () => {
     expect(config.publicBaseUrl).toBe('http://localhost:8080');
     expect(config.databaseUrl).toBe(`sqlite:${path.join(cwd, 'data', 'syndicate.db')}`);
     expect(config.redisUrl).toBe('redis://127.0.0.1:6379');
-    expect(config.channels).toEqual(['feeds', 'newsletter', 'x', 'facebook', 'instagram']);
+    expect(config.channels).toEqual(['feeds', 'newsletter', 'x', 'facebook', 'instagram', 'mastodon', 'bluesky']);
     expect(config.outbox).toBe(true);
     expect(config.feeds.items).toBe(50);
   });
