@@ -22,7 +22,7 @@ const load = {
   database: () => import('../store/database.js'),
   migrate: () => import('../store/migrate.js'),
   registry: () => import('../channels/registry.js'),
-  subscribers: () => import('./subscribers.js'),
+  subscribers: () => import('../channels/newsletter/cli.js'),
 };
 
 export const USAGE = `Usage: syndicate <command> [options]

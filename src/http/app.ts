@@ -8,15 +8,15 @@ import type { Logger } from 'pino';
 import { AppError, ERROR_CODES, type ErrorCode } from '../errors.js';
 import type { ArticleService } from '../services/article-service.js';
 import { requireBearer } from './auth.js';
-import type { FeedCache } from './feed-cache.js';
-import { serveCachedFeed } from './feed-fast-path.js';
+import type { FeedCache } from '../channels/feeds/cache.js';
+import { serveCachedFeed } from '../channels/feeds/fast-path.js';
 import { articleRoutes } from './routes/articles.js';
-import { feedRoutes } from './routes/feeds.js';
+import { feedRoutes } from '../channels/feeds/routes.js';
 import { healthRoutes, type HealthChecks } from './routes/health.js';
 import { mediaRoutes } from './routes/media.js';
 import type { MediaStore } from '../store/media.js';
 import { previewRoutes, type PreviewRenderer } from './routes/preview.js';
-import { MAX_TOKEN_LENGTH, subscriptionRoutes, type SubscribeRateLimit, type SubscriptionHandlers } from './routes/subscriptions.js';
+import { MAX_TOKEN_LENGTH, subscriptionRoutes, type SubscribeRateLimit, type SubscriptionHandlers } from '../channels/newsletter/routes.js';
 
 export interface AppDeps {
   logger: Logger;

@@ -1,5 +1,5 @@
 /** JSON shapes the API answers with (stable field names; dates as ISO strings). */
-import { NEWSLETTER_CHANNEL } from '../queue/newsletter-batch.js';
+import { NEWSLETTER_CHANNEL } from '../channels/newsletter/batch.js';
 import type { NewsletterCounts } from '../services/article-service.js';
 import type { ArticleRecord } from '../domain/article.js';
 import type { Delivery } from '../domain/delivery.js';

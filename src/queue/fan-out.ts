@@ -5,7 +5,7 @@
  */
 import type { ArticleStore } from '../store/articles.js';
 import type { DeliveryStore } from '../store/deliveries.js';
-import type { ChannelDefinition } from './channel-definition.js';
+import type { ChannelDefinition } from './channel-queue.js';
 import type { Queues } from './queues.js';
 
 export interface FanOutDeps {

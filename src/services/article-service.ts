@@ -5,12 +5,12 @@
  */
 import type { ArticleRecord } from '../domain/article.js';
 import { parseArticle } from '../domain/article.js';
-import { NEWSLETTER_CHANNEL } from '../queue/newsletter-batch.js';
+import { NEWSLETTER_CHANNEL } from '../channels/newsletter/batch.js';
 import type { Delivery } from '../domain/delivery.js';
 import { AppError, articleInvalid } from '../errors.js';
-import type { ChannelDefinition } from '../queue/channel-definition.js';
-import type { FeedBuilder } from '../queue/feed-builder.js';
-import { FEEDS_CHANNEL } from '../queue/feeds-delivery.js';
+import type { ChannelDefinition } from '../queue/channel-queue.js';
+import type { FeedBuilder } from '../channels/feeds/builder.js';
+import { FEEDS_CHANNEL } from '../channels/feeds/queue.js';
 import { DEFAULT_JOB_OPTIONS, JobName, jobIds, type PublishJobData, type RefreshJobData } from '../queue/jobs.js';
 import type { Queues } from '../queue/queues.js';
 import type { ArticleStore } from '../store/articles.js';

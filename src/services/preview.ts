@@ -6,7 +6,7 @@ import { parseArticle } from '../domain/article.js';
 import { renderFeed } from '../channels/feeds/render.js';
 import { feedUrls, FEED_FORMATS } from '../channels/feeds/urls.js';
 import { articleInvalid } from '../errors.js';
-import { feedContext, type FeedSite } from '../queue/feed-builder.js';
+import { feedContext, type FeedSite } from '../channels/feeds/builder.js';
 import type { ChannelComposer } from '../channels/channel.js';
 import { renderArticleEmail, type EmailSite } from '../channels/newsletter/render.js';
 

@@ -10,13 +10,13 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { FeedContext, FeedFormat, FeedItem } from '../channels/feeds/render.js';
-import { renderFeed } from '../channels/feeds/render.js';
-import { buildFeedDocument, feedKey } from '../channels/feeds/document.js';
-import type { ArticleRecord, Category } from '../domain/article.js';
-import type { ArticleStore } from '../store/articles.js';
-import type { FeedDocumentStore } from '../store/feed-documents.js';
-import { feedUrls, FEED_FORMATS } from '../channels/feeds/urls.js';
+import type { FeedContext, FeedFormat, FeedItem } from './render.js';
+import { renderFeed } from './render.js';
+import { buildFeedDocument, feedKey } from './document.js';
+import type { ArticleRecord, Category } from '../../domain/article.js';
+import type { ArticleStore } from '../../store/articles.js';
+import type { FeedDocumentStore } from '../../store/feed-documents.js';
+import { feedUrls, FEED_FORMATS } from './urls.js';
 
 export interface FeedSite {
   title: string;

@@ -3,7 +3,7 @@
  * round trip. Entries are dropped when the feeds worker announces a change (Redis pub/sub) and
  * revalidated against the database after `maxAgeMs` in case an announcement was missed.
  */
-import type { FeedDocumentStore } from '../store/feed-documents.js';
+import type { FeedDocumentStore } from '../../store/feed-documents.js';
 import { prepareFeed, type ServedFeed } from './served-feed.js';
 
 interface Entry {

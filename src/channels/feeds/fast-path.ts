@@ -5,10 +5,10 @@
  * else — an uncached or unknown feed, a query string, another method — goes to Fastify.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { feedKey } from '../channels/feeds/document.js';
-import type { FeedFormat } from '../channels/feeds/render.js';
-import { FEED_FILE_NAMES } from '../channels/feeds/urls.js';
-import type { FeedCache } from './feed-cache.js';
+import { feedKey } from './document.js';
+import type { FeedFormat } from './render.js';
+import { FEED_FILE_NAMES } from './urls.js';
+import type { FeedCache } from './cache.js';
 import { feedResponse } from './served-feed.js';
 
 const SITE_PATHS = new Map(

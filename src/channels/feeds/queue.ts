@@ -5,15 +5,15 @@
  */
 import type { Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { ArticleRecord } from '../domain/article.js';
-import { pingHubs } from '../channels/feeds/websub.js';
-import { feedUrls } from '../channels/feeds/urls.js';
-import type { ChannelDefinition } from './channel-definition.js';
-import { enqueueDeliver } from './channel-definition.js';
-import type { DeliveryRunnerDeps } from './delivery-runner.js';
-import { runDelivery } from './delivery-runner.js';
-import type { FeedBuilder } from './feed-builder.js';
-import { DEFAULT_JOB_OPTIONS, JobName, type DeliverJobData, type RefreshJobData, type WebsubPingJobData } from './jobs.js';
+import type { ArticleRecord } from '../../domain/article.js';
+import { pingHubs } from './websub.js';
+import { feedUrls } from './urls.js';
+import type { ChannelDefinition } from '../../queue/channel-queue.js';
+import { enqueueDeliver } from '../../queue/channel-queue.js';
+import type { DeliveryRunnerDeps } from '../../queue/delivery-runner.js';
+import { runDelivery } from '../../queue/delivery-runner.js';
+import type { FeedBuilder } from './builder.js';
+import { DEFAULT_JOB_OPTIONS, JobName, type DeliverJobData, type RefreshJobData, type WebsubPingJobData } from '../../queue/jobs.js';
 
 export const FEEDS_CHANNEL = 'feeds';
 

@@ -3,12 +3,12 @@
  * request. Pre-compressed bodies, strong ETags per coding, 304 on matching validators.
  */
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { feedKey } from '../../channels/feeds/document.js';
-import type { FeedFormat } from '../../channels/feeds/render.js';
-import { FEED_FILE_NAMES } from '../../channels/feeds/urls.js';
+import { feedKey } from './document.js';
+import type { FeedFormat } from './render.js';
+import { FEED_FILE_NAMES } from './urls.js';
 import { AppError } from '../../errors.js';
-import type { FeedCache } from '../feed-cache.js';
-import { feedResponse, type ServedFeed } from '../served-feed.js';
+import type { FeedCache } from './cache.js';
+import { feedResponse, type ServedFeed } from './served-feed.js';
 
 export interface FeedRoutesOptions {
   cache: FeedCache;

@@ -2,9 +2,9 @@
  * A stored feed document with everything a response needs computed once, when it enters the
  * cache, instead of on every request: bodies and headers per content-coding.
  */
-import type { FeedDocument } from '../store/feed-documents.js';
+import type { FeedDocument } from '../../store/feed-documents.js';
 import type { IncomingHttpHeaders } from 'node:http';
-import { chooseCoding, isNotModified, representationEtag, type Coding } from './conditional.js';
+import { chooseCoding, isNotModified, representationEtag, type Coding } from '../../http/conditional.js';
 
 export interface ServedFeed {
   document: FeedDocument;

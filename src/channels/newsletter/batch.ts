@@ -14,16 +14,16 @@
 import { randomUUID } from 'node:crypto';
 import { DelayedError, type Job, type Queue } from 'bullmq';
 import type { Logger } from 'pino';
-import type { DeliveryKey } from '../domain/delivery.js';
-import { wantsArticle, type Subscriber } from '../domain/subscriber.js';
-import type { Letters } from '../channels/newsletter/letters.js';
-import { classifyMailError, type Mailer } from '../channels/newsletter/send.js';
-import type { ArticleStore } from '../store/articles.js';
-import type { DeliveryStore } from '../store/deliveries.js';
-import type { SubscriberStore } from '../store/subscribers.js';
-import { RetryableDeliveryError } from './delivery-runner.js';
-import { groupCommit, type Complete } from './group-commit.js';
-import { DEFAULT_JOB_OPTIONS, JobName, jobIds, type BatchJobData, type DeliverJobData } from './jobs.js';
+import type { DeliveryKey } from '../../domain/delivery.js';
+import { wantsArticle, type Subscriber } from '../../domain/subscriber.js';
+import type { Letters } from './letters.js';
+import { classifyMailError, type Mailer } from './send.js';
+import type { ArticleStore } from '../../store/articles.js';
+import type { DeliveryStore } from '../../store/deliveries.js';
+import type { SubscriberStore } from '../../store/subscribers.js';
+import { RetryableDeliveryError } from '../../queue/delivery-runner.js';
+import { groupCommit, type Complete } from '../../queue/group-commit.js';
+import { DEFAULT_JOB_OPTIONS, JobName, jobIds, type BatchJobData, type DeliverJobData } from '../../queue/jobs.js';
 
 export const NEWSLETTER_CHANNEL = 'newsletter';
 

@@ -6,9 +6,9 @@ import { open as openFile } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
-import type { Syndicate } from '../app.js';
-import type { Subscriber } from '../domain/subscriber.js';
-import { CsvHeaderError, exportSubscribersCsv, importSubscribersCsv } from '../services/subscriber-csv.js';
+import type { Syndicate } from '../../app.js';
+import type { Subscriber } from '../../domain/subscriber.js';
+import { CsvHeaderError, exportSubscribersCsv, importSubscribersCsv } from './csv.js';
 
 export const SUBSCRIBERS_USAGE = `Usage:
   syndicate subscribers import <file.csv> [--confirmed]   add or update subscribers from a CSV

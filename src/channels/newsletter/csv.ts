@@ -6,8 +6,8 @@ import { Readable, Transform, type TransformCallback, type Writable } from 'node
 import { pipeline } from 'node:stream/promises';
 import { CsvError, parse } from 'csv-parse';
 import { stringify } from 'csv-stringify';
-import { parseSubscription, type Subscriber, type SubscriptionInput } from '../domain/subscriber.js';
-import type { ImportColumn, SubscriberStore } from '../store/subscribers.js';
+import { parseSubscription, type Subscriber, type SubscriptionInput } from '../../domain/subscriber.js';
+import type { ImportColumn, SubscriberStore } from '../../store/subscribers.js';
 
 /** The columns an export writes, in order; an import reads the first four. */
 export const SUBSCRIBER_CSV_COLUMNS = ['email', 'frequency', 'categories', 'name', 'state', 'created_at', 'confirmed_at'] as const;

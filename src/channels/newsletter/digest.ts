@@ -9,13 +9,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import { DelayedError, type Job, type Queue } from 'bullmq';
-import type { ArticleRecord } from '../domain/article.js';
-import type { DeliveryKey } from '../domain/delivery.js';
-import { wantsArticle, type Subscriber } from '../domain/subscriber.js';
-import { classifyMailError } from '../channels/newsletter/send.js';
-import { RetryableDeliveryError } from './delivery-runner.js';
-import { DEFAULT_JOB_OPTIONS, JobName, jobIds, type DigestBatchJobData, type DigestJobData } from './jobs.js';
-import type { NewsletterDeps } from './newsletter-batch.js';
+import type { ArticleRecord } from '../../domain/article.js';
+import type { DeliveryKey } from '../../domain/delivery.js';
+import { wantsArticle, type Subscriber } from '../../domain/subscriber.js';
+import { classifyMailError } from './send.js';
+import { RetryableDeliveryError } from '../../queue/delivery-runner.js';
+import { DEFAULT_JOB_OPTIONS, JobName, jobIds, type DigestBatchJobData, type DigestJobData } from '../../queue/jobs.js';
+import type { NewsletterDeps } from './batch.js';
 
 /** Ledger channel of digests (their rows are not the per-article newsletter's). */
 export const DIGEST_CHANNEL = 'newsletter-digest';

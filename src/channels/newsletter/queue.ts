@@ -9,12 +9,12 @@
  *   digest-batch   the digests of ≤ batchSize subscribers                          (newsletter-digest.ts)
  */
 import type { Job, Queue } from 'bullmq';
-import type { Subscriber } from '../domain/subscriber.js';
-import { classifyMailError } from '../channels/newsletter/send.js';
-import { enqueueDeliver, type ChannelDefinition } from './channel-definition.js';
-import { DEFAULT_JOB_OPTIONS, JobName, jobIds, type ConfirmEmailJobData } from './jobs.js';
-import { NEWSLETTER_CHANNEL, planNewsletter, sendBatch, type NewsletterDeps } from './newsletter-batch.js';
-import { sendDigestBatch, splitDigest } from './newsletter-digest.js';
+import type { Subscriber } from '../../domain/subscriber.js';
+import { classifyMailError } from './send.js';
+import { enqueueDeliver, type ChannelDefinition } from '../../queue/channel-queue.js';
+import { DEFAULT_JOB_OPTIONS, JobName, jobIds, type ConfirmEmailJobData } from '../../queue/jobs.js';
+import { NEWSLETTER_CHANNEL, planNewsletter, sendBatch, type NewsletterDeps } from './batch.js';
+import { sendDigestBatch, splitDigest } from './digest.js';
 
 export interface NewsletterChannel extends ChannelDefinition {
   /** Queues the confirmation email of the subscriber's latest request. */

@@ -19,7 +19,7 @@ import {
   SUBSCRIBE_ACCEPTED_MESSAGE,
   type PageSite,
   type SubscribeFormState,
-} from '../pages/subscription-pages.js';
+} from './pages.js';
 
 /** What the routes need from the newsletter; the routes never touch the store or queues. */
 export interface SubscriptionHandlers {

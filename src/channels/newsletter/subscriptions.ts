@@ -4,14 +4,14 @@
  * only the signed link in that email confirms. An unsubscribe cancels the subscriber's
  * queued emails at once, also in batches already queued.
  */
-import { parseSubscription, type Subscriber } from '../domain/subscriber.js';
-import { AppError } from '../errors.js';
-import type { TokenPurpose, TokenSigner } from '../channels/newsletter/tokens.js';
-import type { ArticleStore } from '../store/articles.js';
-import type { DeliveryStore } from '../store/deliveries.js';
-import type { SubscriberStore } from '../store/subscribers.js';
-import { NEWSLETTER_CHANNEL } from '../queue/newsletter-batch.js';
-import { DIGEST_CHANNEL } from '../queue/newsletter-digest.js';
+import { parseSubscription, type Subscriber } from '../../domain/subscriber.js';
+import { AppError } from '../../errors.js';
+import type { TokenPurpose, TokenSigner } from './tokens.js';
+import type { ArticleStore } from '../../store/articles.js';
+import type { DeliveryStore } from '../../store/deliveries.js';
+import type { SubscriberStore } from '../../store/subscribers.js';
+import { NEWSLETTER_CHANNEL } from './batch.js';
+import { DIGEST_CHANNEL } from './digest.js';
 
 export interface SubscriptionServiceDeps {
   subscribers: SubscriberStore;

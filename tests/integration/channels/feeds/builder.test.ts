@@ -3,8 +3,8 @@
  * Real: Redis, SQLite, BullMQ workers, rendering. Faked: nothing.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestSyndicate, type TestSyndicate } from '../../helpers/syndicate.js';
-import { waitFor } from '../../helpers/wait.js';
+import { startTestSyndicate, type TestSyndicate } from '../../../helpers/syndicate.js';
+import { waitFor } from '../../../helpers/wait.js';
 
 describe('feed rebuilds', () => {
   let t: TestSyndicate;

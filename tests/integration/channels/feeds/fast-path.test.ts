@@ -7,8 +7,8 @@ import { request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestSyndicate, type TestSyndicate } from '../../helpers/syndicate.js';
-import { waitFor } from '../../helpers/wait.js';
+import { startTestSyndicate, type TestSyndicate } from '../../../helpers/syndicate.js';
+import { waitFor } from '../../../helpers/wait.js';
 
 interface Raw {
   status: number;

@@ -4,11 +4,11 @@
  */
 import { Readable, Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Subscriber, SubscriptionInput } from '../../../src/domain/subscriber.js';
-import { CsvHeaderError, exportSubscribersCsv, importSubscribersCsv } from '../../../src/services/subscriber-csv.js';
-import type { Database } from '../../../src/store/database.js';
-import { SubscriberStore } from '../../../src/store/subscribers.js';
-import { databaseTargets } from '../../helpers/database.js';
+import type { Subscriber, SubscriptionInput } from '../../../../src/domain/subscriber.js';
+import { CsvHeaderError, exportSubscribersCsv, importSubscribersCsv } from '../../../../src/channels/newsletter/csv.js';
+import type { Database } from '../../../../src/store/database.js';
+import { SubscriberStore } from '../../../../src/store/subscribers.js';
+import { databaseTargets } from '../../../helpers/database.js';
 
 const [sqlite] = databaseTargets();
 const T0 = new Date('2030-01-01T00:00:00.000Z');

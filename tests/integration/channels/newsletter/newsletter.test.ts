@@ -7,13 +7,13 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ParsedMail } from 'mailparser';
-import type { SubscriptionInput } from '../../../src/domain/subscriber.js';
-import { createTokenSigner } from '../../../src/channels/newsletter/tokens.js';
-import { createSyndicate, type Syndicate } from '../../../src/app.js';
-import { createLogger } from '../../../src/logger.js';
-import { startSmtpSink, type ReceivedMail, type SmtpSink } from '../../helpers/smtp-sink.js';
-import { startTestSyndicate, type TestSyndicate } from '../../helpers/syndicate.js';
-import { waitFor } from '../../helpers/wait.js';
+import type { SubscriptionInput } from '../../../../src/domain/subscriber.js';
+import { createTokenSigner } from '../../../../src/channels/newsletter/tokens.js';
+import { createSyndicate, type Syndicate } from '../../../../src/app.js';
+import { createLogger } from '../../../../src/logger.js';
+import { startSmtpSink, type ReceivedMail, type SmtpSink } from '../../../helpers/smtp-sink.js';
+import { startTestSyndicate, type TestSyndicate } from '../../../helpers/syndicate.js';
+import { waitFor } from '../../../helpers/wait.js';
 
 const header = (mail: ParsedMail, name: string): string => {
   const line = mail.headerLines.find((h) => h.key === name.toLowerCase());

@@ -9,11 +9,11 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { DomUtils, parseDocument } from 'htmlparser2';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { AppError, type ErrorDetail } from '../../../src/errors.js';
-import { buildApp, type AppDeps } from '../../../src/http/app.js';
-import type { SubscriptionHandlers } from '../../../src/http/routes/subscriptions.js';
-import { createLogger } from '../../../src/logger.js';
-import { TEST_REDIS_URL } from '../../helpers/redis.js';
+import { AppError, type ErrorDetail } from '../../../../src/errors.js';
+import { buildApp, type AppDeps } from '../../../../src/http/app.js';
+import type { SubscriptionHandlers } from '../../../../src/channels/newsletter/routes.js';
+import { createLogger } from '../../../../src/logger.js';
+import { TEST_REDIS_URL } from '../../../helpers/redis.js';
 
 const KNOWN = 'known@example.test';
 
