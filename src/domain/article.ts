@@ -4,8 +4,8 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { firstWords, htmlToText, sanitizeContent } from './html.js';
-import { cleanLine, cleanText, slugify } from './text.js';
+import { checkHtmlLimits, firstWords, htmlToText, sanitizeContent } from './html.js';
+import { cleanLine, cleanText, slugify, stripBidiControls } from './text.js';
 
 export const ARTICLE_ID_PATTERN = /^[a-z0-9][a-z0-9._-]{0,127}$/;
 
@@ -85,15 +85,53 @@ const line = (max: number) =>
     .transform(cleanLine)
     .pipe(z.string().min(1, 'must not be empty').max(max, `must be at most ${max} characters`));
 
+const ISO_DATE =
+  /^(?<year>\d{4})-(?<month>\d{2})-(?<day>\d{2})(T(?<hour>\d{2}):(?<minute>\d{2})(:(?<second>\d{2})(\.\d{1,9})?)?(Z|[+-](?<offsetHours>\d{2}):?(?<offsetMinutes>\d{2}))?)?$/;
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+function isLeapYear(year: number): boolean {
+  return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+}
+
+/**
+ * Whether an ISO 8601 date(-time) names a moment that exists. `Date.parse` rolls `2024-02-30`
+ * over to 1 March and `24:00` to the next day, so each part is checked against the calendar
+ * first (proleptic Gregorian, as `Date` counts). No leap seconds: `Date` cannot hold them.
+ */
+function isRealDate(value: string): boolean {
+  const groups = ISO_DATE.exec(value)?.groups;
+  if (!groups) return false;
+  const part = (name: string) => Number(groups[name] ?? 0);
+  const month = part('month');
+  const monthDays = month === 2 && isLeapYear(part('year')) ? 29 : (DAYS_IN_MONTH[month - 1] ?? 0);
+  return (
+    part('day') >= 1 &&
+    part('day') <= monthDays &&
+    part('hour') <= 23 &&
+    part('minute') <= 59 &&
+    part('second') <= 59 &&
+    part('offsetHours') <= 23 &&
+    part('offsetMinutes') <= 59 &&
+    !Number.isNaN(Date.parse(value))
+  );
+}
+
 const isoDate = z
   .string()
-  .regex(/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/, 'must be an ISO 8601 date')
-  .refine((value) => !Number.isNaN(Date.parse(value)), 'must be a valid date');
+  .regex(ISO_DATE, 'must be an ISO 8601 date')
+  .refine(isRealDate, 'must be a valid date (a day that exists in its month, hours 00–23, minutes and seconds 00–59)');
 
 const channelChoice = z.union([
   z.literal(false),
   z.literal(true),
-  z.strictObject({ text: z.string().max(10_000).transform(cleanText).optional() }),
+  // Post texts: bidi overrides and isolates go, as from every single-line text (see stripBidiControls).
+  z.strictObject({
+    text: z
+      .string()
+      .max(10_000)
+      .transform((text) => stripBidiControls(cleanText(text)))
+      .optional(),
+  }),
 ]);
 
 const articleInput = z.strictObject({
@@ -105,7 +143,15 @@ const articleInput = z.strictObject({
     .transform((value) => cleanLine(value))
     .pipe(z.string().max(1000, 'must be at most 1000 characters'))
     .optional(),
-  contentHtml: z.string().optional(),
+  // Checked for length, nesting depth and element count before anything parses it further:
+  // sanitising a deeply nested body is super-linear (see html.ts).
+  contentHtml: z
+    .string()
+    .superRefine((html, context) => {
+      const problem = checkHtmlLimits(html);
+      if (problem !== null) context.addIssue({ code: 'custom', message: problem });
+    })
+    .optional(),
   authors: z
     .array(
       z.strictObject({

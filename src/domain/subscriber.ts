@@ -2,6 +2,7 @@
  * The newsletter subscriber: states, frequencies, the address rules and the subscription
  * form's validation (SPEC §3, §6). No I/O.
  */
+import { isIP } from 'node:net';
 import { domainToASCII } from 'node:url';
 import type { FieldProblem, ParseResult } from './article.js';
 import { slugify } from './text.js';
@@ -65,6 +66,7 @@ const CONTROL = /[\u0000-\u001F\u007F-\u009F\u2028\u2029]/u;
 // RFC 5322 atext: what a dot-atom local part may hold (ASCII only: we do not offer SMTPUTF8).
 const DOT_ATOM = /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$/;
 const DOMAIN_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+const NOT_AN_IP = 'email domain must be a domain name, not an IP address';
 
 /**
  * Validates an address and returns it in the one form we store and compare. Both the domain
@@ -88,10 +90,18 @@ export function normaliseEmail(raw: string): { ok: true; email: string } | { ok:
   if (local.length > EMAIL_LOCAL_MAX_LENGTH) return fail(`email has more than ${EMAIL_LOCAL_MAX_LENGTH} characters before the @`);
   if (!DOT_ATOM.test(local)) return fail('email has characters or dots before the @ that an address cannot have');
   if (domain === '') return fail('email has no domain after the @');
+  // Address literals (`[192.0.2.1]`, `[IPv6:::1]`) and bare IP addresses would have us send
+  // mail to whatever host a stranger names, loopback and private networks included.
+  if (domain.startsWith('[')) return fail(NOT_AN_IP);
   const ascii = domainToASCII(domain);
   if (ascii === '') return fail('email has a domain that is not a valid domain name');
   const labels = ascii.split('.');
-  if (labels.length < 2) return fail('email domain must contain a dot');
+  // After domainToASCII, which reads `127.1`, `0x7f.0.0.1` and `2130706433` as 127.0.0.1.
+  // A top-level domain is never all digits (RFC 3696 §2), so this catches every IPv4 form.
+  if (isIP(ascii) !== 0 || /^[0-9]+$/.test(labels.at(-1) ?? '')) return fail(NOT_AN_IP);
+  if (labels.length < 2) return fail('email domain must contain a dot (a full domain name such as example.org)');
+  // RFC 6761: `localhost` and everything under it is the loopback interface.
+  if (labels.at(-1) === 'localhost') return fail('email domain must not be localhost');
   if (!labels.every((label) => DOMAIN_LABEL.test(label))) {
     return fail('email domain labels must be 1–63 letters, digits or hyphens, not starting or ending with a hyphen');
   }

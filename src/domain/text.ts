@@ -19,9 +19,28 @@ export function collapseWhitespace(text: string): string {
   return text.replace(/\s+/gu, ' ').trim();
 }
 
-/** A single-line, clean string: for titles, names, categories. */
+// The bidirectional embeddings and overrides (LRE, RLE, PDF, LRO, RLO: U+202A–U+202E) and
+// isolates (LRI, RLI, FSI, PDI: U+2066–U+2069). They reorder whatever follows them, up to the end
+// of the line or paragraph when left open, so a title, a subject or a post can be made to read
+// differently from what it holds (`Invoice_<RLO>exe.pdf` shows as "Invoice_fdp.exe"), and an
+// unclosed one spills into the text a mail client or a social network shows beside it.
+// Right-to-left text needs none of them: the Unicode bidi algorithm orders Arabic and Hebrew by
+// itself. The marks LRM, RLM and ALM (U+200E, U+200F, U+061C) are kept: invisible strong letters
+// that only settle the direction of neighbouring punctuation and digits, reorder nothing else,
+// and are what RTL writers use.
+const BIDI_CONTROLS = /[\u202A-\u202E\u2066-\u2069]/g;
+
+/** Returns `text` without bidirectional embedding, override and isolate controls (see above). */
+export function stripBidiControls(text: string): string {
+  return text.replace(BIDI_CONTROLS, '');
+}
+
+/**
+ * A single-line, clean string: for titles, names, categories, and so email subjects, headers
+ * and post texts. Without control characters or bidirectional overrides (see {@link stripBidiControls}).
+ */
 export function cleanLine(text: string): string {
-  return collapseWhitespace(cleanText(text));
+  return collapseWhitespace(stripBidiControls(cleanText(text)));
 }
 
 /**

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isPendingExpired, normaliseEmail, parseSubscription, PENDING_TTL_MS, wantsArticle } from '../../../src/domain/subscriber.js';
@@ -94,6 +95,7 @@ describe('normaliseEmail', () => {
         expect(result.email.split('@')).toHaveLength(2);
         expect(result.email.length).toBeLessThanOrEqual(254);
         expect(normaliseEmail(result.email)).toEqual(result);
+        expect(isIP(result.email.split('@')[1] ?? '')).toBe(0);
       }),
       { numRuns: 2000 },
     );
@@ -105,6 +107,47 @@ describe('normaliseEmail', () => {
         expect(normaliseEmail(raw).ok).toBe(true);
       }),
     );
+  });
+});
+
+describe('normaliseEmail refuses addresses that reach no public mail domain (issue #9, finding 15)', () => {
+  it.each([
+    ['x@127.0.0.1', /IP address/],
+    ['x@192.0.2.1', /IP address/],
+    ['x@10.0.0.1', /IP address/],
+    ['x@[127.0.0.1]', /IP address/],
+    ['x@[IPv6:::1]', /IP address/],
+    ['x@[IPv6:2001:db8::1]', /IP address/],
+    ['x@[::1]', /IP address/],
+    // Forms a URL parser reads as 127.0.0.1.
+    ['x@2130706433', /IP address/],
+    ['x@0x7f.1', /IP address/],
+    ['x@127.1', /IP address/],
+    ['x@0177.0.0.1', /IP address/],
+    ['x@１２７.０.０.１', /IP address/],
+    ['x@localhost', /dot/],
+    ['x@LOCALHOST', /dot/],
+    ['x@mail.localhost', /localhost/],
+    ['x@intranet', /dot/],
+  ])('refuses %j with a message naming the domain', (raw, message) => {
+    const text = refusal(raw);
+    expect(text).toMatch(message);
+    expect(text).toMatch(/^email /);
+    expect(text).toMatch(/domain/);
+  });
+
+  it('names the email field in a sign-up', () => {
+    for (const email of ['x@127.0.0.1', 'x@[127.0.0.1]', 'x@[IPv6:::1]', 'x@localhost']) {
+      expect(parseSubscription({ email })).toMatchObject({ ok: false, problems: [{ field: 'email' }] });
+    }
+  });
+
+  it('still accepts domains with digits, and the reserved test and example domains', () => {
+    expect(accepted('x@123.example.org')).toBe('x@123.example.org');
+    expect(accepted('x@1.2.3.example')).toBe('x@1.2.3.example');
+    expect(accepted('x@a.b.c1')).toBe('x@a.b.c1');
+    expect(accepted('ann@example.test')).toBe('ann@example.test');
+    expect(accepted('ann@localhost.example.org')).toBe('ann@localhost.example.org');
   });
 });
 
