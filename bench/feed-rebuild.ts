@@ -12,6 +12,7 @@ import { createLogger } from '../src/logger.js';
 import { benchArticleInput, benchArticles } from './articles.js';
 import { renderRaw } from './feed-render.js';
 import { fmt, timeMedian, type Row } from './stats.js';
+import { feedsModule } from '../src/channels/feeds/module.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -57,7 +58,7 @@ export async function benchFeedRebuild(): Promise<Row[]> {
           retractedAt: null,
         });
       }
-      return timeMedian(() => syndicate.builder.rebuildEverything(), count === 50 ? 30 : 5, 1);
+      return timeMedian(() => syndicate.channel(feedsModule).services.builder.rebuildEverything(), count === 50 ? 30 : 5, 1);
     });
     const raw = await timeMedian(() => renderRaw(articles), count === 50 ? 30 : 5, 1);
     rows.push({
@@ -71,7 +72,7 @@ export async function benchFeedRebuild(): Promise<Row[]> {
 
   const rebuilds = await withSyndicate({}, async (syndicate) => {
     await syndicate.startWorkers(syndicate.roles);
-    const before = syndicate.builder.rebuildCount;
+    const before = syndicate.channel(feedsModule).services.builder.rebuildCount;
     const started = performance.now();
     for (let start = 0; start < 500; start += 50) {
       await Promise.all(
@@ -83,7 +84,7 @@ export async function benchFeedRebuild(): Promise<Row[]> {
       if (last?.state === 'sent') break;
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
-    return { count: syndicate.builder.rebuildCount - before, ms: performance.now() - started };
+    return { count: syndicate.channel(feedsModule).services.builder.rebuildCount - before, ms: performance.now() - started };
   });
   rows.push({
     benchmark: 'burst of 500 articles → rebuilds',

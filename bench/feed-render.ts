@@ -6,7 +6,7 @@ import { Feed } from 'feed';
 import { renderFeed, type FeedItem } from '../src/channels/feeds/render.js';
 import { feedUrls } from '../src/channels/feeds/urls.js';
 import type { Article } from '../src/domain/article.js';
-import { feedContext, type FeedSite } from '../src/channels/feeds/builder.js';
+import { feedContext, type FeedSite } from '../src/channels/feeds/context.js';
 import { benchArticles } from './articles.js';
 import { fmt, timeMedian, type Row } from './stats.js';
 

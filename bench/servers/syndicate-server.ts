@@ -10,6 +10,7 @@ import { createSyndicate } from '../../src/app.js';
 import { createLogger } from '../../src/logger.js';
 import { benchArticleInput } from '../articles.js';
 import { deletePrefix } from '../raw-hop.js';
+import { feedsModule } from '../../src/channels/feeds/module.js';
 
 const dataDir = mkdtempSync(path.join(tmpdir(), 'syndicate-bench-serve-'));
 const { config } = loadConfig(
@@ -29,7 +30,7 @@ await syndicate.startWorkers(syndicate.roles);
 for (let i = 0; i < 50; i++) await syndicate.service.submit(benchArticleInput(i));
 // Wait until the site feed has all 50 items.
 for (;;) {
-  const document = await syndicate.documents.get('site/rss');
+  const document = await syndicate.channel(feedsModule).services.documents.get('site/rss');
   if (document && document.body.toString().includes('bench-49') && document.body.toString().includes('bench-0<')) break;
   await new Promise((resolve) => setTimeout(resolve, 50));
 }

@@ -8,33 +8,25 @@ import type { Logger } from 'pino';
 import { AppError, ERROR_CODES, type ErrorCode } from '../errors.js';
 import type { ArticleService } from '../services/article-service.js';
 import { requireBearer } from './auth.js';
-import type { FeedCache } from '../channels/feeds/cache.js';
-import { serveCachedFeed } from '../channels/feeds/fast-path.js';
+import type { BuiltChannel } from '../channels/module.js';
 import { articleRoutes } from './routes/articles.js';
-import { feedRoutes } from '../channels/feeds/routes.js';
 import { healthRoutes, type HealthChecks } from './routes/health.js';
 import { mediaRoutes } from './routes/media.js';
 import type { MediaStore } from '../store/media.js';
 import { previewRoutes, type PreviewRenderer } from './routes/preview.js';
-import { MAX_TOKEN_LENGTH, subscriptionRoutes, type SubscribeRateLimit, type SubscriptionHandlers } from '../channels/newsletter/routes.js';
 
 export interface AppDeps {
   logger: Logger;
   publisherToken: string;
   publicBaseUrl: string;
   articles: ArticleService;
-  feeds: FeedCache;
+  /** The channels built in this process: their routes and fast paths are served. */
+  channels: readonly Pick<BuiltChannel, 'routes' | 'fastPath'>[];
   health: HealthChecks;
   preview: PreviewRenderer;
   media: MediaStore;
   /** Request body limit in bytes. @defaultValue 2 MiB */
   bodyLimit?: number;
-  /** The newsletter's public routes (/subscribe, /confirm, /unsubscribe); absent, they are not served. */
-  subscriptions?: SubscriptionHandlers;
-  /** For page titles and links. @defaultValue { title: 'Syndicate' } */
-  site?: { title: string; url?: string; language?: string };
-  /** Sign-ups per IP; with `redis`, shared by every API process. @defaultValue 5 per minute, per process */
-  subscribeRateLimit?: SubscribeRateLimit;
 }
 
 /** Fastify's own error codes, mapped onto our catalogue. */
@@ -71,12 +63,16 @@ function toAppError(error: FastifyError): AppError {
   return new AppError('INTERNAL', 'internal error');
 }
 
+/** Longest path parameter the router accepts: confirm and unsubscribe tokens are longer than Fastify's 100. */
+const MAX_PARAM_LENGTH = 2048;
+
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const fastPaths = deps.channels.flatMap((channel) => (channel.fastPath ? [channel.fastPath] : []));
   const app = Fastify({
-    // Cached feeds are answered before Fastify routes anything (see feed-fast-path.ts).
+    // Requests a channel answers from memory (cached feeds) never reach Fastify's routing.
     serverFactory: (handler) =>
       createServer((request, response) => {
-        if (!serveCachedFeed(deps.feeds, request, response)) handler(request, response);
+        if (!fastPaths.some((fastPath) => fastPath(request, response))) handler(request, response);
       }),
     // pino's Logger is a FastifyBaseLogger at run time; the generic types disagree on msgPrefix.
     loggerInstance: deps.logger as unknown as FastifyBaseLogger,
@@ -85,9 +81,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     bodyLimit: deps.bodyLimit ?? 2 * 1024 * 1024,
     return503OnClosing: true,
     trustProxy: true,
-    // Confirm and unsubscribe tokens are longer than the default 100; longer than the route's own
-    // limit still reaches it, to be refused as a bad link rather than an unknown route.
-    routerOptions: { maxParamLength: 4 * MAX_TOKEN_LENGTH },
+    // Longer than a route's own limit still reaches it, to be refused as a bad link rather than an unknown route.
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
   });
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
@@ -100,11 +95,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   );
 
   await app.register(healthRoutes, { checks: deps.health });
-  await app.register(feedRoutes, { cache: deps.feeds });
   await app.register(mediaRoutes, { media: deps.media });
-  if (deps.subscriptions) {
-    await app.register(subscriptionRoutes, { handlers: deps.subscriptions, site: deps.site, rateLimit: deps.subscribeRateLimit });
-  }
+  for (const channel of deps.channels) if (channel.routes) await app.register(channel.routes);
   await app.register(
     async (api) => {
       // onRequest, not preHandler: a bad token is refused before the body is even read.

@@ -1,6 +1,4 @@
 /** JSON shapes the API answers with (stable field names; dates as ISO strings). */
-import { NEWSLETTER_CHANNEL } from '../channels/newsletter/batch.js';
-import type { NewsletterCounts } from '../services/article-service.js';
 import type { ArticleRecord } from '../domain/article.js';
 import type { Delivery } from '../domain/delivery.js';
 
@@ -35,14 +33,14 @@ export interface DeliveryView {
 }
 
 /**
- * Per channel, the delivery of the account-level row (target ''). The newsletter's row is its
- * plan; the counts of its per-subscriber rows (`newsletter`) are added to it.
+ * Per channel, the delivery of the account-level row (target ''), with what the channel adds to
+ * it (the newsletter's row is its plan; the counts of its per-subscriber rows are added).
  */
 export function presentDeliveries(
   deliveries: Delivery[],
-  newsletter?: NewsletterCounts,
-): Record<string, DeliveryView | (DeliveryView & NewsletterCounts)> {
-  const byChannel: Record<string, DeliveryView | (DeliveryView & NewsletterCounts)> = {};
+  summaries: Record<string, Record<string, number>> = {},
+): Record<string, DeliveryView & Record<string, unknown>> {
+  const byChannel: Record<string, DeliveryView & Record<string, unknown>> = {};
   for (const delivery of deliveries) {
     if (delivery.target !== '') continue;
     byChannel[delivery.channel] = {
@@ -52,11 +50,8 @@ export function presentDeliveries(
       attempts: delivery.attempts,
       lastError: delivery.lastError,
       updatedAt: delivery.updatedAt.toISOString(),
+      ...summaries[delivery.channel],
     };
-  }
-  const plan = byChannel[NEWSLETTER_CHANNEL];
-  if (plan && plan.state !== 'skipped' && plan.state !== 'cancelled') {
-    byChannel[NEWSLETTER_CHANNEL] = { ...plan, ...(newsletter ?? { total: 0, sent: 0, failed: 0, pending: 0, cancelled: 0 }) };
   }
   return byChannel;
 }

@@ -1,23 +1,34 @@
-import type { Job, Queue } from 'bullmq';
-import type { ArticleRecord } from '../domain/article.js';
-import type { RateLimiter } from './delivery-runner.js';
-import { DEFAULT_JOB_OPTIONS, JobName, jobIds, type DeliverJobData } from './jobs.js';
-
 /**
- * What the queue layer needs to know about a channel: how an article becomes jobs on the
- * channel's queue, and how those jobs are processed. One per channel, listed in the registry.
+ * A channel's queue side (its `ChannelQueue`): the job table its queue holds, a handler for
+ * each job, how an article becomes jobs, and what happens on an update or a retraction. The
+ * platform channels share one (platform-queue.ts); the feeds and the newsletter have their own.
  */
-export interface ChannelDefinition {
+import type { Queue } from 'bullmq';
+import type { ArticleRecord, Category } from '../domain/article.js';
+import type { Delivery } from '../domain/delivery.js';
+import { DEFAULT_JOB_OPTIONS, jobIds, typedQueue, type DeliverJobData, type DeliverJobs, type JobHandlers, type JobTable } from './jobs.js';
+
+export interface ChannelQueue<Table extends JobTable = JobTable> {
+  /** The channel's name: its queue, its ledger rows, its key in an article's `channels`. */
   readonly name: string;
+  /** A handler for every job the queue can hold. */
+  readonly handlers: JobHandlers<Table>;
+  /**
+   * Every job name anyone adds to this queue (the fan-out's `deliver` is implied). Start-up
+   * fails when one has no handler, instead of the job failing eight attempts later.
+   */
+  readonly enqueues: readonly (keyof Table & string)[];
   /**
    * Adds the jobs that deliver `article`; called after its ledger row exists. `jobId` replaces
    * the deterministic id when a retry must not be swallowed by the finished first job.
    */
   enqueue(article: ArticleRecord, queue: Queue, options?: EnqueueOptions): Promise<void>;
-  /** Processes one job of this channel's queue; `rateLimit` pauses the queue (BullMQ `worker.rateLimit`). */
-  process(job: Job, token: string | undefined, rateLimit?: RateLimiter): Promise<unknown>;
-  /** Adds a job that takes the article's post back down after a retraction (platform channels). */
-  enqueueRetraction?(articleId: string, queue: Queue): Promise<void>;
+  /** After an update of a published article (the feeds rebuild). */
+  onUpdate?(article: ArticleRecord, categories: readonly Category[], queue: Queue): Promise<void>;
+  /** After a retraction (platforms take the post down). */
+  onRetract?(articleId: string, queue: Queue): Promise<void>;
+  /** Extra fields for the channel's entry in an article's deliveries (the newsletter's counts). */
+  summarize?(articleId: string, row: Delivery): Promise<Record<string, number> | null>;
   /** Worker concurrency. @defaultValue 1 */
   readonly concurrency?: number;
   /** BullMQ limiter of the channel's queue, shared by every worker process (MAIL_RATE). */
@@ -28,6 +39,19 @@ export interface EnqueueOptions {
   jobId?: string;
 }
 
+/**
+ * Forgets a queue's job table so that queues can sit in one list. Safe: a queue's handlers only
+ * ever receive jobs added under its own table's names (`typedQueue`).
+ */
+export function defineChannelQueue<Table extends JobTable & DeliverJobs>(queue: ChannelQueue<Table>): ChannelQueue {
+  return queue as unknown as ChannelQueue;
+}
+
+/** Names `queue` can hold that have no handler; empty when it is complete. */
+export function missingHandlers(queue: ChannelQueue): string[] {
+  return [...new Set(['deliver', ...queue.enqueues])].filter((name) => typeof queue.handlers[name] !== 'function');
+}
+
 /** The usual enqueue: one `deliver` job per article with a deterministic id. */
 export async function enqueueDeliver(
   queue: Queue,
@@ -36,5 +60,5 @@ export async function enqueueDeliver(
   options: EnqueueOptions = {},
 ): Promise<void> {
   const data: DeliverJobData = { articleId: article.id, target: '', ...extra };
-  await queue.add(JobName.deliver, data, { ...DEFAULT_JOB_OPTIONS, jobId: options.jobId ?? jobIds.deliver(article.id) });
+  await typedQueue<DeliverJobs>(queue).add('deliver', data, { ...DEFAULT_JOB_OPTIONS, jobId: options.jobId ?? jobIds.deliver(article.id) });
 }

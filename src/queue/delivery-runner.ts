@@ -10,6 +10,7 @@ import type { ArticleRecord } from '../domain/article.js';
 import type { Logger } from 'pino';
 import type { ArticleStore } from '../store/articles.js';
 import type { DeliveryStore } from '../store/deliveries.js';
+import type { RateLimiter } from './jobs.js';
 
 export interface DeliveryRunnerDeps {
   articles: ArticleStore;
@@ -44,9 +45,6 @@ export class RateLimitedError extends Error {
     this.name = 'RateLimitedError';
   }
 }
-
-/** Pauses a channel's queue: BullMQ's `worker.rateLimit`, handed in by whoever made the worker. */
-export type RateLimiter = (delayMs: number) => Promise<void>;
 
 /** Thrown after a retryable outcome so that BullMQ backs off and runs the job again. */
 export class RetryableDeliveryError extends Error {

@@ -5,14 +5,14 @@
  */
 import type { ArticleStore } from '../store/articles.js';
 import type { DeliveryStore } from '../store/deliveries.js';
-import type { ChannelDefinition } from './channel-queue.js';
+import type { ChannelQueue } from './channel-queue.js';
 import type { Queues } from './queues.js';
 
 export interface FanOutDeps {
   articles: ArticleStore;
   deliveries: DeliveryStore;
   queues: Queues;
-  channels: readonly ChannelDefinition[];
+  channels: readonly ChannelQueue[];
   now?: () => Date;
 }
 

@@ -1,80 +1,66 @@
 /**
- * Queue and job names with their payloads: the one place that says what travels through Redis.
- * One queue per channel, so a slow or rate-limited platform never delays another.
+ * Jobs: what travels through Redis. Every queue has a job table — a map from job name to
+ * payload type — and handlers for each name in it (see channel-queue.ts); this file holds the
+ * jobs every channel queue shares and the generic plumbing. A channel's own jobs (the
+ * newsletter's batches, the feeds' refreshes) are declared in its folder.
  */
+import type { Job, JobsOptions, Queue } from 'bullmq';
 
 /** The fan-out queue: articles whose time has come. */
 export const PUBLISH_QUEUE = 'publish';
 
-/** Job names. */
-export const JobName = {
-  /** publish queue: fan an article out to its channels. */
-  publish: 'publish',
-  /** channel queues: deliver one article to one channel (the ledger row says to whom). */
-  deliver: 'deliver',
-  /** feeds queue: rebuild after an update or retraction (no ledger row). */
-  refresh: 'refresh',
-  /** feeds queue: tell WebSub hubs that topics changed. */
-  websubPing: 'websub-ping',
-  /** platform queues: delete the post of a retracted article. */
-  retract: 'retract',
-  /** newsletter queue: send one article to a batch of subscribers (their ledger rows). */
-  batch: 'batch',
-  /** newsletter queue: the double opt-in email of one subscription request. */
-  confirmEmail: 'confirm-email',
-  /** newsletter queue: a scheduled digest run for one frequency; splits into digest batches. */
-  digest: 'digest',
-  /** newsletter queue: the digests of a batch of subscribers. */
-  digestBatch: 'digest-batch',
-} as const;
+/** A job table: job name → payload. Declare tables as `type` aliases (interfaces lack the index signature). */
+export type JobTable = Record<string, object>;
 
 export interface PublishJobData {
   articleId: string;
 }
 
+/** The publish queue's one job: fan an article out to its channels. */
+export type PublishJobs = { publish: PublishJobData };
+
 export interface DeliverJobData {
   articleId: string;
   /** Ledger target: '' for a feed or a social account. */
   target: string;
-  /** Feeds only: the change generation this job must see rendered (see feed-builder.ts). */
+  /** Feeds only: the change generation this job must see rendered (see feeds/builder.ts). */
   generation?: number;
-}
-
-export interface RefreshJobData {
-  articleId: string;
-  generation: number;
 }
 
 export interface RetractJobData {
   articleId: string;
 }
 
-export interface BatchJobData {
-  articleId: string;
-  /** Subscriber ids: the targets of the article's newsletter rows. */
-  targets: string[];
+/** Jobs every channel queue holds: the fan-out adds `deliver` to each. */
+export type DeliverJobs = { deliver: DeliverJobData };
+
+/** A platform queue's jobs: deliver, and delete the post of a retracted article. */
+export type PlatformJobs = DeliverJobs & { retract: RetractJobData };
+
+/** Rate-limits the queue a job came from (BullMQ `worker.rateLimit`). */
+export type RateLimiter = (delayMs: number) => Promise<void>;
+
+/** What a handler gets beside its job. */
+export interface JobContext {
+  /** The worker's lock token (BullMQ `moveToDelayed` needs it). */
+  token: string | undefined;
+  /** Pauses the whole queue (every process) for `delayMs`. */
+  rateLimit: RateLimiter;
 }
 
-export interface ConfirmEmailJobData {
-  subscriberId: string;
-  /** The subscription request this email answers (epoch ms); part of the Message-ID. */
-  requestedAt: number;
+/** One handler per job name of `Table`, each receiving its own payload type. */
+export type JobHandlers<Table extends JobTable> = {
+  [Name in keyof Table & string]: (job: Job<Table[Name]>, context: JobContext) => Promise<unknown>;
+};
+
+/** A BullMQ queue seen through its job table: `add` takes only the table's names, each with its payload. */
+export interface TypedQueue<Table extends JobTable> {
+  readonly queue: Queue;
+  add<Name extends keyof Table & string>(name: Name, data: Table[Name], options: JobsOptions): Promise<unknown>;
 }
 
-export interface DigestJobData {
-  frequency: 'daily' | 'weekly';
-  /** End of the digest period (epoch ms). Scheduler jobs leave it out: their due time is used. */
-  periodEnd?: number;
-}
-
-export interface DigestBatchJobData {
-  frequency: 'daily' | 'weekly';
-  periodEnd: number;
-  targets: string[];
-}
-
-export interface WebsubPingJobData {
-  topics: string[];
+export function typedQueue<Table extends JobTable>(queue: Queue): TypedQueue<Table> {
+  return { queue, add: (name, data, options) => queue.add(name, data, options) };
 }
 
 /**
@@ -85,12 +71,7 @@ export const jobIds = {
   publish: (articleId: string) => `publish-${articleId}`,
   deliver: (articleId: string, target = '') => (target ? `deliver-${articleId}-${target}` : `deliver-${articleId}`),
   retry: (articleId: string, attempt: number) => `retry-${articleId}-${attempt}`,
-  refresh: (articleId: string, generation: number) => `refresh-${articleId}-${generation}`,
   retract: (articleId: string) => `retract-${articleId}`,
-  /** `run` tells plan runs apart (a retry plans again); `first` is the batch's first target. */
-  batch: (articleId: string, run: string, first: string) => `batch-${articleId}-${run}-${first}`,
-  confirmEmail: (subscriberId: string, requestedAt: number) => `confirm-${subscriberId}-${requestedAt}`,
-  digestBatch: (frequency: string, periodEnd: number, first: string) => `digest-${frequency}-${periodEnd}-${first}`,
 };
 
 /** Default options for every job: retried with exponential back-off, kept a while for the dashboard. */

@@ -7,7 +7,7 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Channel, ChannelComposer, Receipt } from '../channels/channel.js';
 
-export function outboxChannel<Post>(composer: ChannelComposer<Post>, outboxDir: string): Channel<Post> {
+export function createOutboxChannel<Post>(composer: ChannelComposer<Post>, outboxDir: string): Channel<Post> {
   const dir = path.join(outboxDir, composer.name);
   const fileOf = (articleId: string) => path.join(dir, `${articleId}.json`);
   const receiptOf = (articleId: string): Receipt => ({ externalId: `outbox:${articleId}`, externalUrl: `file://${fileOf(articleId)}` });

@@ -1,28 +1,34 @@
 /**
- * A platform channel (X, Facebook, Instagram… anything implementing `Channel`) joined to its
- * queue and the ledger: compose, reconcile with `find` when an earlier attempt's answer was
- * lost, send, and turn the platform's classified errors into ledger outcomes. Retractions take
- * the post back down where the platform allows it.
+ * The queue side of every platform channel (anything implementing `Channel`: X, Facebook,
+ * Instagram, Mastodon, Bluesky, and the outbox): compose, reconcile with `find` when an earlier
+ * attempt's answer was lost, send, and turn the platform's classified errors into ledger
+ * outcomes. Retractions take the post back down where the platform allows it.
  */
-import type { Job, Queue } from 'bullmq';
-import type { Channel, Receipt } from '../channels/channel.js';
+import type { Job } from 'bullmq';
+import type { Channel, ErrorClass, Receipt } from '../channels/channel.js';
 import type { Article } from '../domain/article.js';
 import type { DeliveryOutcome } from '../domain/delivery.js';
-import type { ChannelDefinition } from './channel-queue.js';
-import { enqueueDeliver } from './channel-queue.js';
+import { defineChannelQueue, enqueueDeliver, type ChannelQueue } from './channel-queue.js';
 import type { ChannelHealth } from './channel-health.js';
 import { errorMessage, RateLimitedError, runDelivery, type DeliveryRunnerDeps } from './delivery-runner.js';
-import { DEFAULT_JOB_OPTIONS, JobName, jobIds, type DeliverJobData, type RetractJobData } from './jobs.js';
+import { DEFAULT_JOB_OPTIONS, jobIds, typedQueue, type JobContext, type PlatformJobs, type RetractJobData } from './jobs.js';
 
-export interface SocialDeliveryDeps extends DeliveryRunnerDeps {
+export interface PlatformQueueDeps extends DeliveryRunnerDeps {
   health: ChannelHealth;
+  /**
+   * Errors that are not the platform's but ours to judge first (an image refused by the SSRF
+   * guard will be refused again): a class here wins over the channel's own `classify`.
+   */
+  classifyLocal?: (error: unknown) => ErrorClass | null;
 }
 
 function sent(receipt: Receipt): DeliveryOutcome {
   return { state: 'sent', externalId: receipt.externalId, externalUrl: receipt.externalUrl };
 }
 
-export function socialChannel<Post>(channel: Channel<Post>, deps: SocialDeliveryDeps): ChannelDefinition {
+export function createPlatformQueue<Post>(channel: Channel<Post>, deps: PlatformQueueDeps): ChannelQueue {
+  const classify = (error: unknown): ErrorClass => deps.classifyLocal?.(error) ?? channel.classify(error);
+
   /** Runs a platform call; classified failures become outcomes (or RateLimitedError / a throw to retry). */
   async function attempt(call: () => Promise<DeliveryOutcome>): Promise<DeliveryOutcome> {
     try {
@@ -30,7 +36,7 @@ export function socialChannel<Post>(channel: Channel<Post>, deps: SocialDelivery
       await deps.health.markHealthy(channel.name);
       return outcome;
     } catch (error) {
-      const classified = channel.classify(error);
+      const classified = classify(error);
       switch (classified.kind) {
         case 'rate_limited':
           throw new RateLimitedError(classified.until, classified.message);
@@ -49,13 +55,12 @@ export function socialChannel<Post>(channel: Channel<Post>, deps: SocialDelivery
 
   const compose = (article: Article) => channel.compose(article);
 
-  async function deliver(job: Job, token: string | undefined, rateLimit?: (ms: number) => Promise<void>) {
-    const data = job.data as DeliverJobData;
+  async function deliver(job: Job<PlatformJobs['deliver']>, context: JobContext) {
     return runDelivery(
       deps,
       job,
-      token,
-      { articleId: data.articleId, channel: channel.name, target: '' },
+      context.token,
+      { articleId: job.data.articleId, channel: channel.name, target: '' },
       {
         // An earlier attempt may have reached the platform without its answer reaching us.
         reconcile: async (article) => {
@@ -73,12 +78,12 @@ export function socialChannel<Post>(channel: Channel<Post>, deps: SocialDelivery
           return attempt(async () => sent(await channel.send(composed.post, article)));
         },
       },
-      rateLimit,
+      context.rateLimit,
     );
   }
 
-  async function retract(job: Job) {
-    const { articleId } = job.data as RetractJobData;
+  async function retract(job: Job<RetractJobData>) {
+    const { articleId } = job.data;
     const key = { articleId, channel: channel.name, target: '' };
     const row = await deps.deliveries.get(key);
     // A send in flight may still succeed: look again after a back-off.
@@ -95,24 +100,20 @@ export function socialChannel<Post>(channel: Channel<Post>, deps: SocialDelivery
       deps.logger.info({ articleId, channel: channel.name, state: result, externalId: row.externalId }, 'retraction outcome');
       return { retracted: result === 'retracted' };
     } catch (error) {
-      const classified = channel.classify(error);
+      const classified = classify(error);
       if (classified.kind === 'retry' || classified.kind === 'rate_limited') throw error; // BullMQ backs off
       await deps.deliveries.setState(key, 'manual_action', new Date(), `could not delete: ${errorMessage(error)}`);
       return { retracted: false };
     }
   }
 
-  return {
+  return defineChannelQueue<PlatformJobs>({
     name: channel.name,
+    handlers: { deliver, retract },
+    enqueues: ['deliver', 'retract'],
     enqueue: (article, queue, options) => enqueueDeliver(queue, article, {}, options),
-    async enqueueRetraction(articleId: string, queue: Queue) {
-      const data: RetractJobData = { articleId };
-      await queue.add(JobName.retract, data, { ...DEFAULT_JOB_OPTIONS, jobId: jobIds.retract(articleId) });
+    async onRetract(articleId, queue) {
+      await typedQueue<PlatformJobs>(queue).add('retract', { articleId }, { ...DEFAULT_JOB_OPTIONS, jobId: jobIds.retract(articleId) });
     },
-    async process(job, token, rateLimit) {
-      if (job.name === JobName.deliver) return deliver(job, token, rateLimit);
-      if (job.name === JobName.retract) return retract(job);
-      throw new Error(`${channel.name} queue: no handler for job "${job.name}"`);
-    },
-  };
+  });
 }

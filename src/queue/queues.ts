@@ -2,40 +2,41 @@ import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { DEFAULT_JOB_OPTIONS, PUBLISH_QUEUE } from './jobs.js';
 
-/** The queues this process talks to: the publish queue plus one per enabled channel. */
+/** The queues this process talks to, each created on first use: the publish queue and one per channel. */
 export class Queues {
-  readonly publish: Queue;
-  private readonly channelQueues = new Map<string, Queue>();
+  private readonly created = new Map<string, Queue>();
+  private readonly enabled = new Set<string>();
 
   constructor(
     private readonly connection: Redis,
     readonly prefix: string,
-    channels: readonly string[],
-  ) {
-    this.publish = this.create(PUBLISH_QUEUE);
-    for (const channel of channels) this.channelQueues.set(channel, this.create(channel));
+  ) {}
+
+  get publish(): Queue {
+    return this.channel(PUBLISH_QUEUE);
   }
 
-  private create(name: string): Queue {
-    return new Queue(name, { connection: this.connection, prefix: this.prefix, defaultJobOptions: DEFAULT_JOB_OPTIONS });
-  }
-
-  /** The queue of an enabled channel; throws for a channel that is not enabled. */
+  /** The queue called `name`. */
   channel(name: string): Queue {
-    const queue = this.channelQueues.get(name);
-    if (!queue) throw new Error(`no queue for channel "${name}" (is it in CHANNELS?)`);
+    let queue = this.created.get(name);
+    if (!queue) {
+      queue = new Queue(name, { connection: this.connection, prefix: this.prefix, defaultJobOptions: DEFAULT_JOB_OPTIONS });
+      this.created.set(name, queue);
+    }
     return queue;
   }
 
-  hasChannel(name: string): boolean {
-    return this.channelQueues.has(name);
+  /** Marks `name` as the queue of a channel that is on in this deployment. */
+  enable(name: string): void {
+    this.enabled.add(name);
   }
 
-  all(): Queue[] {
-    return [this.publish, ...this.channelQueues.values()];
+  /** Whether `name` is the queue of a channel that is on. */
+  hasChannel(name: string): boolean {
+    return this.enabled.has(name);
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.all().map((queue) => queue.close()));
+    await Promise.all([...this.created.values()].map((queue) => queue.close()));
   }
 }

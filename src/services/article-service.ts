@@ -5,13 +5,10 @@
  */
 import type { ArticleRecord } from '../domain/article.js';
 import { parseArticle } from '../domain/article.js';
-import { NEWSLETTER_CHANNEL } from '../channels/newsletter/batch.js';
 import type { Delivery } from '../domain/delivery.js';
 import { AppError, articleInvalid } from '../errors.js';
-import type { ChannelDefinition } from '../queue/channel-queue.js';
-import type { FeedBuilder } from '../channels/feeds/builder.js';
-import { FEEDS_CHANNEL } from '../channels/feeds/queue.js';
-import { DEFAULT_JOB_OPTIONS, JobName, jobIds, type PublishJobData, type RefreshJobData } from '../queue/jobs.js';
+import type { ChannelQueue } from '../queue/channel-queue.js';
+import { DEFAULT_JOB_OPTIONS, jobIds, typedQueue, type PublishJobs } from '../queue/jobs.js';
 import type { Queues } from '../queue/queues.js';
 import type { ArticleStore } from '../store/articles.js';
 import { InvalidCursorError } from '../store/articles.js';
@@ -21,9 +18,8 @@ export interface ArticleServiceDeps {
   articles: ArticleStore;
   deliveries: DeliveryStore;
   queues: Queues;
-  builder: FeedBuilder;
-  /** Enabled channels, in order. */
-  channels: readonly ChannelDefinition[];
+  /** Enabled channels' queue sides, in order. */
+  channels: readonly ChannelQueue[];
   /** Names an article's `channels` object may use. */
   articleChannelNames: readonly string[];
   now?: () => Date;
@@ -41,16 +37,8 @@ export interface ArticleView {
   article: ArticleRecord;
   /** The rows without a target: one per channel (the newsletter's is its plan). */
   deliveries: Delivery[];
-  /** The newsletter's per-subscriber rows, counted; absent when it has none. */
-  newsletter?: NewsletterCounts;
-}
-
-export interface NewsletterCounts {
-  total: number;
-  sent: number;
-  failed: number;
-  pending: number;
-  cancelled: number;
+  /** Per channel, what its queue side adds to its row (the newsletter's per-subscriber counts). */
+  summaries: Record<string, Record<string, number>>;
 }
 
 export class ArticleService {
@@ -144,7 +132,7 @@ export class ArticleService {
     if (record.state === 'scheduled') {
       await this.reschedulePublish(record);
     } else {
-      await this.refreshFeeds(record, [...existing.categories, ...record.categories]);
+      await this.notifyUpdate(record, [...existing.categories, ...record.categories]);
     }
     return { status: 'updated', record };
   }
@@ -161,10 +149,8 @@ export class ArticleService {
       await this.deps.articles.retract(id, now);
       await this.deps.deliveries.cancelPending(id, now);
       await this.removePendingPublish(id);
-      if (existing.state === 'published') await this.refreshFeeds(existing, existing.categories);
-      for (const channel of this.deps.channels) {
-        if (channel.enqueueRetraction) await channel.enqueueRetraction(id, this.deps.queues.channel(channel.name));
-      }
+      if (existing.state === 'published') await this.notifyUpdate(existing, existing.categories);
+      for (const channel of this.deps.channels) await channel.onRetract?.(id, this.deps.queues.channel(channel.name));
     }
     return this.view(id);
   }
@@ -195,13 +181,13 @@ export class ArticleService {
     const article = await this.deps.articles.get(id);
     if (!article) throw new AppError('ARTICLE_NOT_FOUND', `no article ${id}`);
     const deliveries = await this.deps.deliveries.listForArticle(id, { accountOnly: true });
-    const counts = await this.deps.deliveries.countByState(id, NEWSLETTER_CHANNEL, { targetsOnly: true });
-    const total = Object.values(counts).reduce((sum, n) => sum + n, 0);
-    if (total === 0) return { article, deliveries };
-    const sent = counts.sent ?? 0;
-    const failed = counts.failed ?? 0;
-    const cancelled = (counts.cancelled ?? 0) + (counts.skipped ?? 0);
-    return { article, deliveries, newsletter: { total, sent, failed, cancelled, pending: total - sent - failed - cancelled } };
+    const summaries: ArticleView['summaries'] = {};
+    for (const channel of this.deps.channels) {
+      const row = deliveries.find((delivery) => delivery.channel === channel.name);
+      const summary = row && (await channel.summarize?.(id, row));
+      if (summary) summaries[channel.name] = summary;
+    }
+    return { article, deliveries, summaries };
   }
 
   async list(limit: number, cursor: string | null): Promise<{ items: ArticleRecord[]; nextCursor: string | null }> {
@@ -216,12 +202,15 @@ export class ArticleService {
   }
 
   private async schedulePublish(record: ArticleRecord): Promise<void> {
-    const data: PublishJobData = { articleId: record.id };
-    await this.deps.queues.publish.add(JobName.publish, data, {
-      ...DEFAULT_JOB_OPTIONS,
-      jobId: jobIds.publish(record.id),
-      delay: Math.max(0, record.publishedAt.getTime() - this.now().getTime()),
-    });
+    await typedQueue<PublishJobs>(this.deps.queues.publish).add(
+      'publish',
+      { articleId: record.id },
+      {
+        ...DEFAULT_JOB_OPTIONS,
+        jobId: jobIds.publish(record.id),
+        delay: Math.max(0, record.publishedAt.getTime() - this.now().getTime()),
+      },
+    );
   }
 
   /** A scheduled article's time moved: move its delayed job (or publish now). */
@@ -246,13 +235,8 @@ export class ArticleService {
     }
   }
 
-  private async refreshFeeds(record: ArticleRecord, categories: ArticleRecord['categories']): Promise<void> {
-    if (!this.deps.queues.hasChannel(FEEDS_CHANNEL)) return;
-    const generation = await this.deps.builder.markDirty(categories);
-    const data: RefreshJobData = { articleId: record.id, generation };
-    await this.deps.queues.channel(FEEDS_CHANNEL).add(JobName.refresh, data, {
-      ...DEFAULT_JOB_OPTIONS,
-      jobId: jobIds.refresh(record.id, generation),
-    });
+  /** Channels that follow updates (the feeds) hear of this one. */
+  private async notifyUpdate(record: ArticleRecord, categories: ArticleRecord['categories']): Promise<void> {
+    for (const channel of this.deps.channels) await channel.onUpdate?.(record, categories, this.deps.queues.channel(channel.name));
   }
 }

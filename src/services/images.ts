@@ -1,15 +1,14 @@
 /**
  * Article images for the platform channels: the source is fetched once (size cap, time-out,
  * type and magic-byte checks, no private addresses unless MEDIA_ALLOW_PRIVATE) and kept; each
- * channel's variant is made from it once and stored, and served at /media/:id/:variant.jpg.
+ * channel's variant is made from it once, as the channel's image spec says, stored, and served
+ * at /media/:id/:name.jpg (or .png).
  */
 import { createHash } from 'node:crypto';
 import type { Article } from '../domain/article.js';
 import { fetchImage } from '../media/fetch-image.js';
-import { makeInstagramVariant, makeXVariant } from '../media/index.js';
+import { type ImageVariantSpec, makeImageVariant } from '../media/image-variant.js';
 import type { MediaStore } from '../store/media.js';
-
-export type VariantName = 'x' | 'instagram';
 
 export interface PreparedImage {
   data: Buffer;
@@ -25,10 +24,8 @@ export interface ImageLibraryOptions {
   allowPrivate: boolean;
 }
 
-const MAKERS: Record<VariantName, (data: Buffer) => Promise<{ data: Buffer; mimeType: string; width: number; height: number }>> = {
-  x: makeXVariant,
-  instagram: makeInstagramVariant,
-};
+// What GET /media/:id/:file serves; 'source' is the fetched original, which is never served.
+const VARIANT_NAME = /^[a-z0-9-]{1,32}$/;
 
 export class ImageLibrary {
   constructor(
@@ -36,14 +33,21 @@ export class ImageLibrary {
     private readonly options: ImageLibraryOptions,
   ) {}
 
-  /** The variant of `sourceUrl` (default: the article's image) for a channel; null without an image. */
-  async variant(article: Article, name: VariantName, sourceUrl = article.image?.url): Promise<PreparedImage | null> {
+  /**
+   * The variant of `sourceUrl` (default: the article's image) that `spec` describes, stored
+   * under `spec.name`; null without an image. Made once per article and source URL.
+   */
+  async variant(article: Article, spec: ImageVariantSpec, sourceUrl = article.image?.url): Promise<PreparedImage | null> {
+    const { name } = spec;
+    if (!VARIANT_NAME.test(name) || name === 'source') {
+      throw new RangeError(`image variant name ${JSON.stringify(name)} must be 1–32 of a-z, 0-9 and -, and not "source"`);
+    }
     if (!sourceUrl) return null;
     const stored = await this.media.get(article.id, name);
     if (stored && stored.sourceUrl === sourceUrl) return this.prepared(article.id, name, stored);
 
     const source = await this.source(article.id, sourceUrl);
-    const made = await MAKERS[name](source);
+    const made = await makeImageVariant(source, spec);
     const record = {
       articleId: article.id,
       variant: name,
@@ -80,7 +84,7 @@ export class ImageLibrary {
 
   private prepared(
     articleId: string,
-    name: VariantName,
+    name: string,
     stored: { body: Buffer; contentType: string; width: number | null; height: number | null },
   ): PreparedImage {
     const file = `${name}.${stored.contentType === 'image/png' ? 'png' : 'jpg'}`;

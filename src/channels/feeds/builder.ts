@@ -10,24 +10,14 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { FeedContext, FeedFormat, FeedItem } from './render.js';
+import type { FeedFormat, FeedItem } from './render.js';
+import { feedContext, type FeedSite } from './context.js';
 import { renderFeed } from './render.js';
 import { buildFeedDocument, feedKey } from './document.js';
 import type { ArticleRecord, Category } from '../../domain/article.js';
 import type { ArticleStore } from '../../store/articles.js';
 import type { FeedDocumentStore } from '../../store/feed-documents.js';
 import { feedUrls, FEED_FORMATS } from './urls.js';
-
-export interface FeedSite {
-  title: string;
-  description: string;
-  language: string | undefined;
-  siteUrl: string;
-  publicBaseUrl: string;
-  items: number;
-  hubs: readonly string[];
-  rebuildIntervalMs: number;
-}
 
 export interface FeedBuilderDeps {
   articles: ArticleStore;
@@ -188,26 +178,6 @@ export class FeedBuilder {
     }
     return changed;
   }
-}
-
-/** The feed-level metadata for one feed (site-wide when `category` is undefined). */
-export function feedContext(
-  site: FeedSite,
-  selfUrls: Record<FeedFormat, string>,
-  category: Category | undefined,
-  updated: Date,
-): FeedContext {
-  return {
-    title: site.title,
-    description: site.description,
-    ...(site.language ? { language: site.language } : {}),
-    siteUrl: site.siteUrl,
-    selfUrls,
-    hubs: [...site.hubs],
-    ...(category ? { category } : {}),
-    updated,
-    generator: 'Syndicate',
-  };
 }
 
 function latest(record: ArticleRecord): Date {

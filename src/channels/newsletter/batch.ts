@@ -23,9 +23,10 @@ import type { DeliveryStore } from '../../store/deliveries.js';
 import type { SubscriberStore } from '../../store/subscribers.js';
 import { RetryableDeliveryError } from '../../queue/delivery-runner.js';
 import { groupCommit, type Complete } from '../../queue/group-commit.js';
-import { DEFAULT_JOB_OPTIONS, JobName, jobIds, type BatchJobData, type DeliverJobData } from '../../queue/jobs.js';
+import { DEFAULT_JOB_OPTIONS, type DeliverJobData } from '../../queue/jobs.js';
+import { newsletterJobIds, type BatchJobData } from './jobs.js';
 
-export const NEWSLETTER_CHANNEL = 'newsletter';
+import { NEWSLETTER_CHANNEL } from './name.js';
 
 /** Subscribers read per query while planning. */
 const PLAN_PAGE_SIZE = 1000;
@@ -119,7 +120,7 @@ async function queueBatches(deps: NewsletterDeps, queue: Queue, articleId: strin
     for (let start = 0; start < targets.length; start += deps.batchSize) {
       const slice = targets.slice(start, start + deps.batchSize);
       const data: BatchJobData = { articleId, targets: slice };
-      jobs.push({ name: JobName.batch, data, opts: { ...DEFAULT_JOB_OPTIONS, jobId: jobIds.batch(articleId, safeRun(run), slice[0]!) } });
+      jobs.push({ name: 'batch', data, opts: { ...DEFAULT_JOB_OPTIONS, jobId: newsletterJobIds.batch(articleId, safeRun(run), slice[0]!) } });
     }
     await queue.addBulk(jobs);
     count += jobs.length;

@@ -7,8 +7,11 @@ import type { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
 import type { Syndicate } from '../../app.js';
+import type { CliCommand } from '../../cli/command.js';
 import type { Subscriber } from '../../domain/subscriber.js';
 import { CsvHeaderError, exportSubscribersCsv, importSubscribersCsv } from './csv.js';
+import type { SubscriptionService } from './subscriptions.js';
+import type { SubscriberStore } from '../../store/subscribers.js';
 
 export const SUBSCRIBERS_USAGE = `Usage:
   syndicate subscribers import <file.csv> [--confirmed]   add or update subscribers from a CSV
@@ -19,7 +22,7 @@ export const PROGRESS_LINE_EVERY = 10_000;
 
 export interface SubscribersCommandIo {
   /** Opens the configured Syndicate (`createSyndicate`); the caller closes it. */
-  open: () => Promise<Pick<Syndicate, 'subscribers' | 'subscriptions'>>;
+  open: () => Promise<{ subscribers: SubscriberStore; subscriptions: SubscriptionService }>;
   /** Where `export` writes the CSV (standard output). */
   output: Writable;
   /** Writes one line to standard error: progress, bad rows, the summary. */
@@ -143,5 +146,29 @@ function createProgress(io: SubscribersCommandIo, totalBytes: number): Progress 
       if (rows % PROGRESS_LINE_EVERY === 0) io.stderr(`… ${rows} rows read`);
     },
     stop: () => undefined,
+  };
+}
+
+/**
+ * `syndicate subscribers …` as a CLI command; `services` finds the newsletter's store and
+ * subscription service in an opened Syndicate.
+ */
+export function createSubscribersCommand(
+  services: (syndicate: Syndicate) => { subscribers: SubscriberStore; subscriptions: SubscriptionService },
+): CliCommand {
+  return {
+    name: 'subscribers',
+    usage: [
+      ['subscribers import <file.csv> [--confirmed]', 'add or update subscribers from a CSV (bad rows reported, skipped)'],
+      ['subscribers export', 'every subscriber as CSV on standard output'],
+    ],
+    ownArguments: true,
+    run: (args, context) =>
+      runSubscribersCommand(args.raw, {
+        open: async () => services(await context.open()),
+        output: process.stdout,
+        stderr: context.io.stderr,
+        terminal: process.stderr.isTTY ? process.stderr : null,
+      }),
   };
 }

@@ -14,7 +14,8 @@ import type { DeliveryKey } from '../../domain/delivery.js';
 import { wantsArticle, type Subscriber } from '../../domain/subscriber.js';
 import { classifyMailError } from './send.js';
 import { RetryableDeliveryError } from '../../queue/delivery-runner.js';
-import { DEFAULT_JOB_OPTIONS, JobName, jobIds, type DigestBatchJobData, type DigestJobData } from '../../queue/jobs.js';
+import { DEFAULT_JOB_OPTIONS } from '../../queue/jobs.js';
+import { newsletterJobIds, type DigestBatchJobData, type DigestJobData } from './jobs.js';
 import type { NewsletterDeps } from './batch.js';
 
 /** Ledger channel of digests (their rows are not the per-article newsletter's). */
@@ -35,7 +36,7 @@ export interface DigestSchedule {
 /** Creates or updates the two schedulers (idempotent: every worker start calls it). */
 export async function scheduleDigests(queue: Queue, schedule: DigestSchedule): Promise<void> {
   const template = (frequency: 'daily' | 'weekly') => ({
-    name: JobName.digest,
+    name: 'digest',
     data: { frequency } satisfies DigestJobData,
     opts: { attempts: DEFAULT_JOB_OPTIONS.attempts, backoff: DEFAULT_JOB_OPTIONS.backoff, removeOnComplete: 100, removeOnFail: 100 },
   });
@@ -73,9 +74,9 @@ export async function splitDigest(deps: NewsletterDeps, job: Job<DigestJobData>,
       const targets = page.slice(start, start + deps.batchSize).map((subscriber) => subscriber.id);
       const data: DigestBatchJobData = { frequency, periodEnd, targets };
       jobs.push({
-        name: JobName.digestBatch,
+        name: 'digest-batch',
         data,
-        opts: { ...DEFAULT_JOB_OPTIONS, jobId: jobIds.digestBatch(frequency, periodEnd, targets[0]!) },
+        opts: { ...DEFAULT_JOB_OPTIONS, jobId: newsletterJobIds.digestBatch(frequency, periodEnd, targets[0]!) },
       });
     }
     await queue.addBulk(jobs);

@@ -1,35 +1,35 @@
 /**
- * The newsletter's queue: one BullMQ queue whose limiter holds MAIL_RATE for every worker
- * process together. Its jobs:
- *
- *   deliver        plan an article: ledger rows for its subscribers → batch jobs   (newsletter-batch.ts)
- *   batch          send an article to ≤ batchSize subscribers                      (newsletter-batch.ts)
- *   confirm-email  the double opt-in email of one subscription request
- *   digest         a scheduled digest run → digest-batch jobs                      (newsletter-digest.ts)
- *   digest-batch   the digests of ≤ batchSize subscribers                          (newsletter-digest.ts)
+ * The newsletter's queue side: one BullMQ queue whose limiter holds MAIL_RATE for every worker
+ * process together. Its jobs are listed in jobs.ts.
  */
 import type { Job, Queue } from 'bullmq';
 import type { Subscriber } from '../../domain/subscriber.js';
-import { classifyMailError } from './send.js';
-import { enqueueDeliver, type ChannelDefinition } from '../../queue/channel-queue.js';
-import { DEFAULT_JOB_OPTIONS, JobName, jobIds, type ConfirmEmailJobData } from '../../queue/jobs.js';
-import { NEWSLETTER_CHANNEL, planNewsletter, sendBatch, type NewsletterDeps } from './batch.js';
+import { defineChannelQueue, enqueueDeliver, type ChannelQueue } from '../../queue/channel-queue.js';
+import { DEFAULT_JOB_OPTIONS, typedQueue } from '../../queue/jobs.js';
+import { planNewsletter, sendBatch, type NewsletterDeps } from './batch.js';
 import { sendDigestBatch, splitDigest } from './digest.js';
+import { newsletterJobIds, type ConfirmEmailJobData, type NewsletterJobs } from './jobs.js';
+import { NEWSLETTER_CHANNEL } from './name.js';
+import { classifyMailError } from './send.js';
 
-export interface NewsletterChannel extends ChannelDefinition {
-  /** Queues the confirmation email of the subscriber's latest request. */
-  enqueueConfirmation(subscriber: Subscriber, queue: Queue): Promise<void>;
+export interface NewsletterQueueDeps extends NewsletterDeps {
+  /** The newsletter queue, for the jobs a job adds (batches after a plan or a digest). */
+  queue: () => Queue;
+  timeZone: string;
+  limiter?: { max: number; duration: number };
+  concurrency?: number;
 }
 
-export function newsletterChannel(
-  deps: NewsletterDeps & {
-    /** The newsletter queue, for the jobs a job adds (batches after a plan or a digest). */
-    queue: () => Queue;
-    timeZone: string;
-    limiter?: { max: number; duration: number };
-    concurrency?: number;
-  },
-): NewsletterChannel {
+/** Queues the confirmation email of the subscriber's latest request. */
+export async function enqueueConfirmation(subscriber: Subscriber, queue: Queue): Promise<void> {
+  const data: ConfirmEmailJobData = { subscriberId: subscriber.id, requestedAt: subscriber.requestedAt.getTime() };
+  await typedQueue<NewsletterJobs>(queue).add('confirm-email', data, {
+    ...DEFAULT_JOB_OPTIONS,
+    jobId: newsletterJobIds.confirmEmail(subscriber.id, data.requestedAt),
+  });
+}
+
+export function createNewsletterQueue(deps: NewsletterQueueDeps): ChannelQueue {
   const now = deps.now ?? (() => new Date());
 
   async function sendConfirmation(job: Job<ConfirmEmailJobData>) {
@@ -51,31 +51,27 @@ export function newsletterChannel(
     return { sent: true };
   }
 
-  return {
+  return defineChannelQueue<NewsletterJobs>({
     name: NEWSLETTER_CHANNEL,
     concurrency: deps.concurrency ?? 4,
     ...(deps.limiter ? { limiter: deps.limiter } : {}),
+    enqueues: ['deliver', 'batch', 'confirm-email', 'digest', 'digest-batch'],
     enqueue: (article, queue, options) => enqueueDeliver(queue, article, {}, options),
-    async enqueueConfirmation(subscriber, queue) {
-      const data: ConfirmEmailJobData = { subscriberId: subscriber.id, requestedAt: subscriber.requestedAt.getTime() };
-      await queue.add(JobName.confirmEmail, data, { ...DEFAULT_JOB_OPTIONS, jobId: jobIds.confirmEmail(subscriber.id, data.requestedAt) });
+    async summarize(articleId, row) {
+      if (row.state === 'skipped' || row.state === 'cancelled') return null;
+      const counts = await deps.deliveries.countByState(articleId, NEWSLETTER_CHANNEL, { targetsOnly: true });
+      const total = Object.values(counts).reduce((sum, n) => sum + n, 0);
+      const sent = counts.sent ?? 0;
+      const failed = counts.failed ?? 0;
+      const cancelled = (counts.cancelled ?? 0) + (counts.skipped ?? 0);
+      return { total, sent, failed, cancelled, pending: total - sent - failed - cancelled };
     },
-    process(job, token) {
-      const queue = deps.queue();
-      switch (job.name) {
-        case JobName.deliver:
-          return planNewsletter(deps, job, token, queue);
-        case JobName.batch:
-          return sendBatch(deps, job, token);
-        case JobName.confirmEmail:
-          return sendConfirmation(job);
-        case JobName.digest:
-          return splitDigest(deps, job, queue);
-        case JobName.digestBatch:
-          return sendDigestBatch(deps, job, token, deps.timeZone);
-        default:
-          throw new Error(`newsletter queue: unknown job "${job.name}"`);
-      }
+    handlers: {
+      deliver: (job, { token }) => planNewsletter(deps, job, token, deps.queue()),
+      batch: (job, { token }) => sendBatch(deps, job, token),
+      'confirm-email': (job) => sendConfirmation(job),
+      digest: (job) => splitDigest(deps, job, deps.queue()),
+      'digest-batch': (job, { token }) => sendDigestBatch(deps, job, token, deps.timeZone),
     },
-  };
+  });
 }

@@ -14,9 +14,9 @@ import { Parser } from 'htmlparser2';
 import type { Article } from '../../domain/article.js';
 import { htmlToText, sanitizeContent } from '../../domain/html.js';
 import { cleanLine, cleanText } from '../../domain/text.js';
+import { NEWSLETTER_CHANNEL } from './name.js';
 
 /** The channel's name: its queue, ledger rows and key in `article.channels`. */
-export const NEWSLETTER_CHANNEL = 'newsletter';
 
 /** Subjects are cut (at a word) to this many UTF-16 units; mail clients show far fewer. */
 export const SUBJECT_MAX_LENGTH = 200;

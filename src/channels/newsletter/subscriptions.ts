@@ -10,7 +10,7 @@ import type { TokenPurpose, TokenSigner } from './tokens.js';
 import type { ArticleStore } from '../../store/articles.js';
 import type { DeliveryStore } from '../../store/deliveries.js';
 import type { SubscriberStore } from '../../store/subscribers.js';
-import { NEWSLETTER_CHANNEL } from './batch.js';
+import { NEWSLETTER_CHANNEL } from './name.js';
 import { DIGEST_CHANNEL } from './digest.js';
 
 export interface SubscriptionServiceDeps {

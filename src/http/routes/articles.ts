@@ -53,14 +53,14 @@ export const articleRoutes: FastifyPluginAsync<ArticleRoutesOptions> = async (ap
 
   app.delete<{ Params: { id: string } }>('/articles/:id', async (request) => {
     const view = await service.retract(checkId(request.params.id));
-    return { id: view.article.id, state: view.article.state, deliveries: presentDeliveries(view.deliveries, view.newsletter) };
+    return { id: view.article.id, state: view.article.state, deliveries: presentDeliveries(view.deliveries, view.summaries) };
   });
 
   app.get<{ Params: { id: string } }>('/articles/:id', async (request) => {
     const view = await service.view(checkId(request.params.id));
     return {
       ...presentArticle(view.article),
-      deliveries: presentDeliveries(view.deliveries, view.newsletter),
+      deliveries: presentDeliveries(view.deliveries, view.summaries),
       links: links(view.article.id),
     };
   });

@@ -7,6 +7,9 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { INSTAGRAM_IMAGE_SPEC } from '../../../src/channels/instagram/image-spec.js';
+import { X_IMAGE_SPEC } from '../../../src/channels/x/image-spec.js';
+import type { ImageVariantSpec } from '../../../src/media/image-variant.js';
 import { startTestSyndicate, type TestSyndicate } from '../../helpers/syndicate.js';
 
 describe('ImageLibrary', () => {
@@ -41,9 +44,9 @@ describe('ImageLibrary', () => {
 
   it('fetches the source once and makes each variant once', async () => {
     const article = (await t.syndicate.articles.get('pictured'))!;
-    const instagram = await t.syndicate.images.variant(article, 'instagram');
-    const again = await t.syndicate.images.variant(article, 'instagram');
-    const x = await t.syndicate.images.variant(article, 'x');
+    const instagram = await t.syndicate.images.variant(article, INSTAGRAM_IMAGE_SPEC);
+    const again = await t.syndicate.images.variant(article, INSTAGRAM_IMAGE_SPEC);
+    const x = await t.syndicate.images.variant(article, X_IMAGE_SPEC);
     expect(hits).toBe(1);
     expect(again?.data.equals(instagram!.data)).toBe(true);
     expect(instagram).toMatchObject({ mimeType: 'image/jpeg', url: 'http://news.test/media/pictured/instagram.jpg' });
@@ -67,6 +70,28 @@ describe('ImageLibrary', () => {
     expect(cached.statusCode).toBe(304);
   });
 
+  it('stores a variant under its spec’s name and serves it as PNG when it keeps transparency', async () => {
+    const article = (await t.syndicate.articles.get('pictured'))!;
+    const spec: ImageVariantSpec = { name: 'small-png', format: 'jpeg-or-png', maxBytes: 1_000_000, maxLongestSide: 600 };
+    const small = await t.syndicate.images.variant(article, spec);
+    expect(hits).toBe(1);
+    expect(small).toMatchObject({ mimeType: 'image/png', url: 'http://news.test/media/pictured/small-png.png', width: 600, height: 200 });
+    const response = await t.app.inject({ method: 'GET', url: '/media/pictured/small-png.png' });
+    expect(response.statusCode).toBe(200);
+    expect(response.headers['content-type']).toBe('image/png');
+    expect(response.rawPayload.equals(small!.data)).toBe(true);
+  });
+
+  it('refuses a spec whose name the media route cannot serve, or that would replace the source', async () => {
+    const article = (await t.syndicate.articles.get('pictured'))!;
+    for (const name of ['source', 'Big Thumb', '', '../x']) {
+      await expect(t.syndicate.images.variant(article, { name, format: 'jpeg', maxBytes: 1_000_000 })).rejects.toThrow(RangeError);
+    }
+    const x = await t.syndicate.images.variant(article, X_IMAGE_SPEC);
+    expect(hits).toBe(1);
+    expect(x?.url).toMatch(/^http:\/\/news\.test\/media\/pictured\/x\.(jpg|png)$/);
+  });
+
   it('never serves the fetched source itself, nor unknown media', async () => {
     expect((await t.app.inject({ method: 'GET', url: '/media/pictured/source.jpg' })).statusCode).toBe(404);
     expect((await t.app.inject({ method: 'GET', url: '/media/pictured/facebook.jpg' })).statusCode).toBe(404);
@@ -85,7 +110,7 @@ describe('ImageLibrary without MEDIA_ALLOW_PRIVATE', () => {
         image: { url: 'http://127.0.0.1:9/x.jpg' },
       });
       const article = (await t.syndicate.articles.get('local-image'))!;
-      await expect(t.syndicate.images.variant(article, 'instagram')).rejects.toMatchObject({ reason: 'private_address' });
+      await expect(t.syndicate.images.variant(article, INSTAGRAM_IMAGE_SPEC)).rejects.toMatchObject({ reason: 'private_address' });
     } finally {
       await t.stop();
     }

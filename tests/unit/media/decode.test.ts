@@ -2,8 +2,7 @@ import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { MAX_INPUT_PIXELS, decodeImage, encodeWithinBudget, toVariantError } from '../../../src/media/decode.js';
 import { type ImageVariantFailure, ImageVariantError } from '../../../src/media/image-variant-error.js';
-import { makeInstagramVariant } from '../../../src/media/instagram-variant.js';
-import { makeXVariant } from '../../../src/media/x-variant.js';
+import { type ImageVariantSpec, makeImageVariant } from '../../../src/media/image-variant.js';
 import { HTML, SVG, jpegClaiming, randomData, solidJpeg, truncatedJpeg } from '../../fixtures/images/make-images.js';
 
 async function failureOf(promise: Promise<unknown>): Promise<ImageVariantError> {
@@ -65,11 +64,19 @@ describe('toVariantError', () => {
   });
 });
 
-// Both variants share the decoder, so both must refuse the same inputs the same way.
+const FRAMED: ImageVariantSpec = {
+  name: 'framed',
+  format: 'jpeg',
+  maxBytes: 8_000_000,
+  frame: { minAspect: 0.8, maxAspect: 1.91, minWidth: 320, maxWidth: 1440 },
+};
+const CAPPED: ImageVariantSpec = { name: 'capped', format: 'jpeg-or-png', maxBytes: 5_000_000, maxLongestSide: 4096 };
+
+// Every spec shares the decoder, so each must refuse the same inputs the same way.
 describe.each([
-  ['makeInstagramVariant', (data: Buffer) => makeInstagramVariant(data)],
-  ['makeXVariant', (data: Buffer) => makeXVariant(data)],
-])('%s refuses what it cannot decode', (_name, makeVariant) => {
+  ['a framed JPEG spec', (data: Buffer) => makeImageVariant(data, FRAMED)],
+  ['a capped JPEG-or-PNG spec', (data: Buffer) => makeImageVariant(data, CAPPED)],
+])('makeImageVariant with %s refuses what it cannot decode', (_name, makeVariant) => {
   const cases: Array<[string, () => Promise<Buffer> | Buffer, ImageVariantFailure, RegExp]> = [
     ['a decompression bomb (60000 × 60000 in a few hundred bytes)', () => jpegClaiming(60_000, 60_000), 'too_many_pixels', /pixel limit/],
     ['a truncated JPEG', truncatedJpeg, 'corrupt', /truncated/],

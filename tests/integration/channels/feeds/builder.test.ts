@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestSyndicate, type TestSyndicate } from '../../../helpers/syndicate.js';
 import { waitFor } from '../../../helpers/wait.js';
+import { feedsModule } from '../../../../src/channels/feeds/module.js';
 
 describe('feed rebuilds', () => {
   let t: TestSyndicate;
@@ -17,7 +18,7 @@ describe('feed rebuilds', () => {
   });
 
   it('turns a burst of 500 articles into a handful of rebuilds, each article delivered once', async () => {
-    const before = t.syndicate.builder.rebuildCount;
+    const before = t.syndicate.channel(feedsModule).services.builder.rebuildCount;
     const ids = Array.from({ length: 500 }, (_, i) => `burst-${i}`);
     for (let start = 0; start < ids.length; start += 50) {
       await Promise.all(
@@ -40,7 +41,7 @@ describe('feed rebuilds', () => {
     );
     const counts = await t.syndicate.queues.channel('feeds').getJobCounts('completed', 'failed');
     expect(counts.failed).toBe(0);
-    const rebuilds = t.syndicate.builder.rebuildCount - before;
+    const rebuilds = t.syndicate.channel(feedsModule).services.builder.rebuildCount - before;
     expect(rebuilds).toBeGreaterThan(0);
     expect(rebuilds).toBeLessThanOrEqual(25);
 

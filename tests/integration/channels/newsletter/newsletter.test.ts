@@ -14,6 +14,7 @@ import { createLogger } from '../../../../src/logger.js';
 import { startSmtpSink, type ReceivedMail, type SmtpSink } from '../../../helpers/smtp-sink.js';
 import { startTestSyndicate, type TestSyndicate } from '../../../helpers/syndicate.js';
 import { waitFor } from '../../../helpers/wait.js';
+import { newsletterModule } from '../../../../src/channels/newsletter/module.js';
 
 const header = (mail: ParsedMail, name: string): string => {
   const line = mail.headerLines.find((h) => h.key === name.toLowerCase());
@@ -44,8 +45,8 @@ async function confirmSubscriber(
   frequency: SubscriptionInput['frequency'] = 'immediate',
   categories: string[] = [],
 ) {
-  const { subscriber } = await t.syndicate.subscribers.subscribe(input(email, frequency, categories), { now: new Date() });
-  await t.syndicate.subscribers.confirm(subscriber.id, new Date());
+  const { subscriber } = await t.syndicate.channel(newsletterModule).services.subscribers.subscribe(input(email, frequency, categories), { now: new Date() });
+  await t.syndicate.channel(newsletterModule).services.subscribers.confirm(subscriber.id, new Date());
   return subscriber;
 }
 
@@ -112,7 +113,7 @@ describe.each(['sqlite', 'postgres'] as const)('newsletter on %s', (database) =>
     const confirm = await t.app.inject({ method: 'GET', url: link![1]! });
     expect(confirm.statusCode).toBe(200);
     expect((await t.app.inject({ method: 'GET', url: link![1]! })).statusCode).toBe(200); // idempotent
-    expect((await t.syndicate.subscribers.getByEmail(email))?.state).toBe('confirmed');
+    expect((await t.syndicate.channel(newsletterModule).services.subscribers.getByEmail(email))?.state).toBe('confirmed');
 
     const after = await publish();
     const counts = await settled(after);
@@ -120,18 +121,18 @@ describe.each(['sqlite', 'postgres'] as const)('newsletter on %s', (database) =>
     const mails = await sink.waitFor(2);
     expect(mails[1]!.envelope.to).toEqual([email]);
     expect(mails[1]!.parsed.subject).toBe(`Story ${counter}`);
-    await t.syndicate.subscribers.unsubscribe((await t.syndicate.subscribers.getByEmail(email))!.id, new Date());
+    await t.syndicate.channel(newsletterModule).services.subscribers.unsubscribe((await t.syndicate.channel(newsletterModule).services.subscribers.getByEmail(email))!.id, new Date());
   });
 
   it('sends exactly one email per confirmed immediate subscriber and none to the others', async () => {
     const wanted = [await confirmed(`a-${database}@example.org`), await confirmed(`b-${database}@example.org`)];
     const politics = await confirmed(`politics-${database}@example.org`, 'immediate', ['politics']);
     const sports = await confirmed(`sports-${database}@example.org`, 'immediate', ['sports']);
-    await t.syndicate.subscribers.subscribe(input(`pending-${database}@example.org`), { now: new Date() });
+    await t.syndicate.channel(newsletterModule).services.subscribers.subscribe(input(`pending-${database}@example.org`), { now: new Date() });
     const gone = await confirmed(`gone-${database}@example.org`);
-    await t.syndicate.subscribers.unsubscribe(gone.id, new Date());
+    await t.syndicate.channel(newsletterModule).services.subscribers.unsubscribe(gone.id, new Date());
     const bounced = await confirmed(`bounced-${database}@example.org`);
-    await t.syndicate.subscribers.markBounced(bounced.id, '550 no such user', new Date());
+    await t.syndicate.channel(newsletterModule).services.subscribers.markBounced(bounced.id, '550 no such user', new Date());
     const daily = await confirmed(`daily-${database}@example.org`, 'daily');
 
     const id = await publish({ categories: ['Politics'] });
@@ -151,7 +152,7 @@ describe.each(['sqlite', 'postgres'] as const)('newsletter on %s', (database) =>
     expect(header(mail, 'List-Unsubscribe')).toMatch(/^<http:\/\/news\.test\/unsubscribe\/[^>]+>$/);
     expect(header(mail, 'List-Unsubscribe-Post')).toBe('List-Unsubscribe=One-Click');
     expect(header(mail, 'List-Id')).toContain('news.test');
-    const subscriber = await t.syndicate.subscribers.getByEmail(articleMails[0]!.envelope.to[0]!);
+    const subscriber = await t.syndicate.channel(newsletterModule).services.subscribers.getByEmail(articleMails[0]!.envelope.to[0]!);
     expect(mail.messageId).toBe(`<${id}.${subscriber!.id}@news.test>`);
 
     // The same article again (identical resubmission) sends nothing more.
@@ -164,7 +165,7 @@ describe.each(['sqlite', 'postgres'] as const)('newsletter on %s', (database) =>
     });
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(sink.messages.filter((m) => m.parsed.subject === `Story ${counter}`)).toHaveLength(3);
-    for (const s of [...wanted, politics, sports, daily]) await t.syndicate.subscribers.unsubscribe(s.id, new Date());
+    for (const s of [...wanted, politics, sports, daily]) await t.syndicate.channel(newsletterModule).services.subscribers.unsubscribe(s.id, new Date());
   });
 
   it('one-click unsubscribe from the List-Unsubscribe header stops the next email', async () => {
@@ -176,7 +177,7 @@ describe.each(['sqlite', 'postgres'] as const)('newsletter on %s', (database) =>
 
     // A mail scanner fetching the link changes nothing.
     expect((await t.app.inject({ method: 'GET', url: url.pathname })).statusCode).toBe(200);
-    expect((await t.syndicate.subscribers.get(reader.id))?.state).toBe('confirmed');
+    expect((await t.syndicate.channel(newsletterModule).services.subscribers.get(reader.id))?.state).toBe('confirmed');
 
     const response = await t.app.inject({
       method: 'POST',
@@ -185,7 +186,7 @@ describe.each(['sqlite', 'postgres'] as const)('newsletter on %s', (database) =>
       payload: 'List-Unsubscribe=One-Click',
     });
     expect(response.statusCode).toBe(200);
-    expect((await t.syndicate.subscribers.get(reader.id))?.state).toBe('unsubscribed');
+    expect((await t.syndicate.channel(newsletterModule).services.subscribers.get(reader.id))?.state).toBe('unsubscribed');
 
     sink.messages.length = 0;
     const second = await publish();
@@ -212,7 +213,7 @@ describe.each(['sqlite', 'postgres'] as const)('newsletter on %s', (database) =>
     expect(counts).toMatchObject({ total: 2, sent: 1, failed: 1, pending: 0 });
     expect(recipients(sink.messages)).toEqual([slow.email]);
     expect((await t.syndicate.deliveries.get({ articleId: id, channel: 'newsletter', target: slow.id }))?.attempts).toBe(2);
-    const after = await t.syndicate.subscribers.get(dead.id);
+    const after = await t.syndicate.channel(newsletterModule).services.subscribers.get(dead.id);
     expect(after?.state).toBe('bounced');
 
     // The bounced address gets nothing more.
@@ -221,7 +222,7 @@ describe.each(['sqlite', 'postgres'] as const)('newsletter on %s', (database) =>
     await settled(next);
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(recipients(sink.messages)).toEqual([slow.email]);
-    await t.syndicate.subscribers.unsubscribe(slow.id, new Date());
+    await t.syndicate.channel(newsletterModule).services.subscribers.unsubscribe(slow.id, new Date());
   });
 
   it('re-sends a failed email when the operator retries the newsletter', async () => {
@@ -238,16 +239,16 @@ describe.each(['sqlite', 'postgres'] as const)('newsletter on %s', (database) =>
     await sink.waitFor(1);
     await waitFor(async () => (await t.syndicate.deliveries.get(key))?.state === 'sent', 5000);
     expect(recipients(sink.messages)).toEqual([reader.email]);
-    await t.syndicate.subscribers.unsubscribe(reader.id, new Date());
+    await t.syndicate.channel(newsletterModule).services.subscribers.unsubscribe(reader.id, new Date());
   });
 
   it('deletes pending requests nobody confirmed within 7 days when the daily digest runs', async () => {
-    const { subscriber } = await t.syndicate.subscribers.subscribe(input(`stale-${database}@example.org`), {
+    const { subscriber } = await t.syndicate.channel(newsletterModule).services.subscribers.subscribe(input(`stale-${database}@example.org`), {
       now: new Date(Date.now() - 8 * 24 * 3600 * 1000),
     });
     const queue = t.syndicate.queues.channel('newsletter');
     await queue.add('digest', { frequency: 'daily', periodEnd: Date.now() }, { jobId: `digest-expiry-${database}` });
-    await waitFor(async () => (await t.syndicate.subscribers.get(subscriber.id)) === null, 5000, 'the stale request to go');
+    await waitFor(async () => (await t.syndicate.channel(newsletterModule).services.subscribers.get(subscriber.id)) === null, 5000, 'the stale request to go');
   });
 
   it('digests carry the articles since the last digest, matching categories, and are skipped when empty', async () => {
@@ -282,8 +283,8 @@ describe.each(['sqlite', 'postgres'] as const)('newsletter on %s', (database) =>
     await waitFor(async () => (await queue.getJob(`digest-test-${database}-2`))?.finishedOn, 5000);
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(sink.messages).toHaveLength(0);
-    expect((await t.syndicate.subscribers.get(daily.id))?.lastDigestAt?.getTime()).toBe(periodEnd + 60_000);
-    for (const s of [daily, dailySports, weekly]) await t.syndicate.subscribers.unsubscribe(s.id, new Date());
+    expect((await t.syndicate.channel(newsletterModule).services.subscribers.get(daily.id))?.lastDigestAt?.getTime()).toBe(periodEnd + 60_000);
+    for (const s of [daily, dailySports, weekly]) await t.syndicate.channel(newsletterModule).services.subscribers.unsubscribe(s.id, new Date());
   });
 });
 
@@ -335,7 +336,7 @@ describe('subscription links and schedules', () => {
 
   it('refuses forged, wrong-purpose, other-address and expired tokens', async () => {
     const tokens = createTokenSigner(t.syndicate.config.secretKey);
-    const { subscriber } = await t.syndicate.subscribers.subscribe(input('links@example.org'), { now: new Date() });
+    const { subscriber } = await t.syndicate.channel(newsletterModule).services.subscribers.subscribe(input('links@example.org'), { now: new Date() });
     const confirm = tokens.sign({
       purpose: 'confirm',
       subscriberId: subscriber.id,
@@ -358,10 +359,10 @@ describe('subscription links and schedules', () => {
     });
     expect((await get(`/confirm/${expired}`)).statusCode).toBe(410);
     expect((await t.app.inject({ method: 'POST', url: `/unsubscribe/${confirm}` })).statusCode).toBe(400); // nor the reverse
-    expect((await t.syndicate.subscribers.get(subscriber.id))?.state).toBe('pending');
+    expect((await t.syndicate.channel(newsletterModule).services.subscribers.get(subscriber.id))?.state).toBe('pending');
 
     expect((await get(`/confirm/${confirm}`)).statusCode).toBe(200);
-    expect((await t.syndicate.subscribers.get(subscriber.id))?.state).toBe('confirmed');
+    expect((await t.syndicate.channel(newsletterModule).services.subscribers.get(subscriber.id))?.state).toBe('confirmed');
   });
 });
 

@@ -10,8 +10,8 @@ import { DomUtils, parseDocument } from 'htmlparser2';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { AppError, type ErrorDetail } from '../../../../src/errors.js';
-import { buildApp, type AppDeps } from '../../../../src/http/app.js';
-import type { SubscriptionHandlers } from '../../../../src/channels/newsletter/routes.js';
+import { buildApp } from '../../../../src/http/app.js';
+import { subscriptionRoutes, type SubscribeRateLimit, type SubscriptionHandlers } from '../../../../src/channels/newsletter/routes.js';
 import { createLogger } from '../../../../src/logger.js';
 import { TEST_REDIS_URL } from '../../../helpers/redis.js';
 
@@ -88,21 +88,23 @@ afterAll(async () => {
   await Promise.all(apps.map((app) => app.close()));
 });
 
-async function build(overrides: Partial<AppDeps> = {}) {
+/** The app with the newsletter's routes over fake handlers (`subscriptions: undefined`: without them). */
+async function build(overrides: { subscriptions?: SubscriptionHandlers | undefined; subscribeRateLimit?: SubscribeRateLimit } = {}) {
   const handlers = new FakeSubscriptions();
+  const subscriptions = 'subscriptions' in overrides ? overrides.subscriptions : handlers;
+  const rateLimit = overrides.subscribeRateLimit ?? { max: 1000, timeWindowMs: 60_000 };
+  const site = { title: 'The Harbour <Times>', url: 'https://news.test/', language: 'en-AU' };
   const app = await buildApp({
     logger: createLogger('silent'),
     publisherToken: 'test-publisher-token-0123456789',
     publicBaseUrl: 'https://news.test',
     articles: unused('articles'),
-    feeds: unused('feeds'),
+    channels: subscriptions
+      ? [{ routes: async (app) => app.register(subscriptionRoutes, { handlers: subscriptions, site, rateLimit }) }]
+      : [],
     health: unused('health'),
     preview: unused('preview'),
     media: unused('media'),
-    subscriptions: handlers,
-    site: { title: 'The Harbour <Times>', url: 'https://news.test/', language: 'en-AU' },
-    subscribeRateLimit: { max: 1000, timeWindowMs: 60_000 },
-    ...overrides,
   });
   apps.push(app);
   return { app, handlers };
