@@ -19,9 +19,7 @@ const PURE_FILES = [
   ...['atom', 'context', 'document', 'entry-fields', 'feed-model', 'json-feed', 'render', 'rss', 'urls', 'xml-slots'].map(
     (name) => `src/channels/feeds/${name}.ts`,
   ),
-  ...['render', 'render-*', 'layout', 'html', 'text', 'tokens', 'letters', 'name', 'jobs'].map(
-    (name) => `src/channels/newsletter/${name}.ts`,
-  ),
+  ...['render', 'render-*', 'tokens', 'letters', 'name', 'jobs'].map((name) => `src/channels/newsletter/${name}.ts`),
 ];
 const restrict = (files, patterns, ignores = []) => ({
   files,

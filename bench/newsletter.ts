@@ -19,7 +19,7 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { openDatabase } from '../src/store/database.js';
 import { migrateToLatest } from '../src/store/migrate.js';
-import { SubscriberStore } from '../src/store/subscribers.js';
+import { SubscriberImporter } from '../src/channels/newsletter/subscriber-import.js';
 import { startSmtpSink, type SmtpSink } from '../tests/helpers/smtp-sink.js';
 import { BENCH_REDIS_URL, deletePrefix } from './raw-hop.js';
 import { fmt, type Row } from './stats.js';
@@ -55,7 +55,7 @@ function nextMessage<T>(process: ChildProcess): Promise<T> {
 async function prepareSubscribers(dataDir: string): Promise<void> {
   const database = await openDatabase(`sqlite:${path.join(dataDir, 'syndicate.db')}`);
   await migrateToLatest(database);
-  const store = new SubscriberStore(database);
+  const store = new SubscriberImporter(database);
   for (let start = 0; start < SUBSCRIBERS; start += 5000) {
     const rows = Array.from({ length: Math.min(5000, SUBSCRIBERS - start) }, (_, i) => ({
       email: `reader-${start + i}@example.org`,

@@ -8,7 +8,7 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import twitterText from '../src/channels/x/twitter-text.js';
+import twitterText from '../src/domain/twitter-text.js';
 import { composeFacebookPost } from '../src/channels/facebook/compose.js';
 import { composeInstagramPost } from '../src/channels/instagram/compose.js';
 import { composeXPost } from '../src/channels/x/compose.js';

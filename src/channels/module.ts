@@ -8,7 +8,7 @@ import type { Queue } from 'bullmq';
 import type { FastifyPluginAsync } from 'fastify';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Redis } from 'ioredis';
-import type { Config } from '../../config/load.js';
+import type { ChannelName, Config } from '../../config/load.js';
 import type { Article } from '../domain/article.js';
 import type { Logger } from '../logger.js';
 import type { ChannelQueue } from '../queue/channel-queue.js';
@@ -71,16 +71,21 @@ export interface ChannelPreview {
 
 export interface ChannelModule<Services = unknown> {
   /** The channel's name: its `CHANNELS` entry, queue, ledger rows and key in an article's `channels`. */
-  readonly name: string;
+  readonly name: ChannelName;
   /** CLI commands the channel adds (`syndicate subscribers …`). */
   readonly commands?: readonly CliCommand[];
   /** The preview renderer; works without credentials (`syndicate preview` opens nothing). */
   preview?(config: Config): Promise<ChannelPreview>;
-  /** Builds the channel for this process. Called only for channels in `CHANNELS`. */
+  /**
+   * Builds the channel for this process. Every module is built: one not in `CHANNELS` is `off`
+   * (no queue, no routes) but still gives its services, so `syndicate subscribers import` works
+   * on a deployment without the newsletter.
+   */
   build(core: ChannelCore): Promise<BuiltChannel<Services>>;
 }
 
-/** The mode of a channel that is live with credentials and otherwise follows `OUTBOX`. */
-export function modeOf(config: Config, hasCredentials: boolean): ChannelMode {
+/** Off when not in `CHANNELS`; else live with credentials, or as `OUTBOX` says. */
+export function modeOf(config: Config, name: ChannelName, hasCredentials: boolean): ChannelMode {
+  if (!config.channels.includes(name)) return 'off';
   return hasCredentials ? 'live' : config.outbox ? 'outbox' : 'off';
 }

@@ -4,7 +4,7 @@
  * shared platform queue. A platform's folder gives only what is its own: its composer and how
  * its live client is made.
  */
-import type { Config } from '../../config/load.js';
+import type { ChannelName, Config } from '../../config/load.js';
 import type { Article } from '../domain/article.js';
 import { ImageFetchError } from '../media/image-fetch-error.js';
 import { ImageVariantError } from '../media/image-variant-error.js';
@@ -41,7 +41,7 @@ export interface PlatformServices {
  * Graph client…) only when the channel is enabled or previewed.
  */
 export function createPlatformModule<Post>(
-  name: string,
+  name: ChannelName,
   load: (config: Config) => Promise<PlatformParts<Post>>,
 ): ChannelModule<PlatformServices> {
   return {
@@ -57,8 +57,10 @@ export function createPlatformModule<Post>(
       };
     },
     async build(core) {
+      // Not enabled: its code is not even loaded.
+      if (!core.config.channels.includes(name)) return { mode: 'off', services: { channel: null } };
       const { composer, live } = await load(core.config);
-      const mode = modeOf(core.config, live !== null);
+      const mode = modeOf(core.config, name, live !== null);
       if (mode === 'off') return { mode, services: { channel: null } };
       const deps: PlatformDeps = {
         image: (article, spec, sourceUrl) => core.images.variant(article, spec, sourceUrl),

@@ -53,6 +53,11 @@ export type JobHandlers<Table extends JobTable> = {
   [Name in keyof Table & string]: (job: Job<Table[Name]>, context: JobContext) => Promise<unknown>;
 };
 
+/** Forgets a handler table's payload types so that workers can hold any queue's (see `defineChannelQueue`). */
+export function eraseHandlers<Table extends JobTable>(handlers: JobHandlers<Table>): JobHandlers<JobTable> {
+  return handlers as unknown as JobHandlers<JobTable>;
+}
+
 /** A BullMQ queue seen through its job table: `add` takes only the table's names, each with its payload. */
 export interface TypedQueue<Table extends JobTable> {
   readonly queue: Queue;

@@ -1,6 +1,7 @@
 /**
- * Newsletter subscribers: sign-up, double opt-in, unsubscribe and bounce transitions, the
- * paged recipient reads the fan-out and digests run on, and bulk import.
+ * Newsletter subscribers: sign-up, double opt-in, unsubscribe and bounce transitions, and the
+ * paged recipient reads the fan-out and digests run on. The row mapping is exported for the
+ * newsletter's bulk import (channels/newsletter/subscriber-import.ts), which writes the same rows.
  */
 import { randomUUID } from 'node:crypto';
 import type { Insertable, Kysely, Selectable, Updateable } from 'kysely';
@@ -39,15 +40,8 @@ export interface SubscribeResult {
   sendConfirmation: boolean;
 }
 
-export interface ImportResult {
-  created: number;
-  updated: number;
-  unchanged: number;
-  /** Subscribers created or still pending in this call that are due a confirmation email. */
-  pending: Subscriber[];
-}
-
-type SubscriberRow = Selectable<SubscribersTable>;
+/** A subscribers row as the database returns it. */
+export type SubscriberRow = Selectable<SubscribersTable>;
 
 /** Reads and writes subscribers. Every transition is one conditional statement. */
 export class SubscriberStore {
@@ -65,12 +59,12 @@ export class SubscriberStore {
    */
   async subscribe(input: SubscriptionInput, options: { now: Date; ip?: string | null }): Promise<SubscribeResult> {
     const now = options.now.getTime();
-    const preferences = toPreferences(input);
+    const preferences = preferenceColumns(input);
     const request = { ...preferences, requested_at: now, updated_at: now, consent_source: 'form', consent_ip: options.ip ?? null };
     for (let attempt = 0; attempt < RACE_ATTEMPTS; attempt++) {
       const inserted = await this.db
         .insertInto('subscribers')
-        .values({ ...newRow(input.email, now, 'pending', 'form'), ...request })
+        .values({ ...newSubscriberRow(input.email, now, 'pending', 'form'), ...request })
         .onConflict((conflict) => conflict.column('email').doNothing())
         .returningAll()
         .executeTakeFirst();
@@ -256,75 +250,6 @@ export class SubscriberStore {
     return counts;
   }
 
-  /**
-   * Imports rows from the newsroom's list, in one transaction. The file is authoritative for
-   * preferences (frequency, categories, name); with `confirmed`, pending subscribers become
-   * confirmed. Unsubscribed and bounced addresses are never resurrected: their consent is gone.
-   * Importing the same rows again changes nothing. When an address appears twice, the first counts.
-   * `columns` names the preferences the file has (default: all): a file without a `frequency`
-   * column must not reset every daily subscriber to the default.
-   */
-  async importMany(
-    rows: readonly SubscriptionInput[],
-    options: { confirmed: boolean; now: Date; columns?: ReadonlySet<ImportColumn> },
-  ): Promise<ImportResult> {
-    const now = options.now.getTime();
-    const unique = new Map<string, SubscriptionInput>();
-    for (const row of rows) if (!unique.has(row.email)) unique.set(row.email, row);
-    const inputs = [...unique.values()];
-    const result: ImportResult = { created: 0, updated: 0, unchanged: 0, pending: [] };
-
-    await this.db.transaction().execute(async (trx) => {
-      for (let start = 0; start < inputs.length; start += SUBSCRIBER_CHUNK_SIZE) {
-        const chunk = inputs.slice(start, start + SUBSCRIBER_CHUNK_SIZE);
-        const existingRows = await trx
-          .selectFrom('subscribers')
-          .selectAll()
-          .where(
-            'email',
-            'in',
-            chunk.map((input) => input.email),
-          )
-          .execute();
-        const existing = new Map(existingRows.map((row) => [row.email, row]));
-
-        const fresh = chunk.filter((input) => !existing.has(input.email));
-        if (fresh.length > 0) {
-          const state = options.confirmed ? 'confirmed' : 'pending';
-          const source: ConsentSource = options.confirmed ? 'import-confirmed' : 'import';
-          const inserted = await trx
-            .insertInto('subscribers')
-            .values(fresh.map((input) => ({ ...newRow(input.email, now, state, source), ...toPreferences(input) })))
-            // A form sign-up may have created one meanwhile: it keeps its own record.
-            .onConflict((conflict) => conflict.column('email').doNothing())
-            .returningAll()
-            .execute();
-          result.created += inserted.length;
-          result.unchanged += fresh.length - inserted.length;
-          if (!options.confirmed) result.pending.push(...inserted.map(toSubscriber));
-        }
-
-        for (const input of chunk) {
-          const row = existing.get(input.email);
-          if (!row) continue;
-          const changes = importChanges(row, input, options.confirmed, now, options.columns ?? ALL_IMPORT_COLUMNS);
-          const due = !options.confirmed && row.state === 'pending' && !confirmationRecentlySent(row, now);
-          if (changes === null && !due) {
-            result.unchanged++;
-            continue;
-          }
-          // A new confirmation email needs a link that works for another 7 days.
-          const write = { ...changes, ...(due ? { requested_at: now } : {}), updated_at: now };
-          const updated = await trx.updateTable('subscribers').set(write).where('id', '=', row.id).returningAll().executeTakeFirstOrThrow();
-          if (changes === null) result.unchanged++;
-          else result.updated++;
-          if (due) result.pending.push(toSubscriber(updated));
-        }
-      }
-    });
-    return result;
-  }
-
   private findRow(id: string): Promise<SubscriberRow | undefined> {
     return this.db.selectFrom('subscribers').selectAll().where('id', '=', id).executeTakeFirst();
   }
@@ -334,39 +259,18 @@ export class SubscriberStore {
   }
 }
 
-/** Preferences a subscriber file may carry. */
-export type ImportColumn = 'frequency' | 'categories' | 'name';
-const ALL_IMPORT_COLUMNS: ReadonlySet<ImportColumn> = new Set(['frequency', 'categories', 'name']);
-
-/** What an import changes on an existing row, or null when it already matches. */
-function importChanges(
-  row: SubscriberRow,
-  input: SubscriptionInput,
-  confirmed: boolean,
-  now: number,
-  columns: ReadonlySet<ImportColumn>,
-): Updateable<SubscribersTable> | null {
-  const preferences = toPreferences(input);
-  const changes: Updateable<SubscribersTable> = {};
-  if (columns.has('frequency') && row.frequency !== preferences.frequency) changes.frequency = preferences.frequency;
-  if (columns.has('categories') && row.categories !== preferences.categories) changes.categories = preferences.categories;
-  if (columns.has('name') && row.name !== preferences.name) changes.name = preferences.name;
-  if (confirmed && row.state === 'pending') {
-    Object.assign(changes, { state: 'confirmed', confirmed_at: now, consent_at: now, consent_source: 'import-confirmed' });
-  }
-  return Object.keys(changes).length > 0 ? changes : null;
-}
-
-function confirmationRecentlySent(row: SubscriberRow, now: number): boolean {
+/** Whether a confirmation email went to this row within {@link CONFIRMATION_THROTTLE_MS} of `now` (ms). */
+export function confirmationRecentlySent(row: SubscriberRow, now: number): boolean {
   return row.confirmation_sent_at !== null && now - row.confirmation_sent_at < CONFIRMATION_THROTTLE_MS;
 }
 
-function toPreferences(input: SubscriptionInput): Pick<SubscribersTable, 'frequency' | 'categories' | 'name'> {
+/** The columns holding the preferences of `input`. */
+export function preferenceColumns(input: SubscriptionInput): Pick<SubscribersTable, 'frequency' | 'categories' | 'name'> {
   return { frequency: input.frequency, categories: JSON.stringify(input.categories), name: input.name };
 }
 
-/** A new row's bookkeeping; preferences are added by the caller. */
-function newRow(
+/** A new row's bookkeeping; preferences ({@link preferenceColumns}) are added by the caller. */
+export function newSubscriberRow(
   email: string,
   now: number,
   state: 'pending' | 'confirmed',
@@ -401,7 +305,8 @@ function compare(a: string, b: string): number {
 
 const time = (value: number | null): Date | null => (value === null ? null : new Date(value));
 
-function toSubscriber(row: SubscriberRow): Subscriber {
+/** The domain's Subscriber of a row. */
+export function toSubscriber(row: SubscriberRow): Subscriber {
   return {
     id: row.id,
     email: row.email,

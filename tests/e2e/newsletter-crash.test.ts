@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/store/database.js';
 import { migrateToLatest } from '../../src/store/migrate.js';
-import { SubscriberStore } from '../../src/store/subscribers.js';
+import { SubscriberImporter } from '../../src/channels/newsletter/subscriber-import.js';
 import { deletePrefix, TEST_REDIS_URL, uniquePrefix } from '../helpers/redis.js';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
 import { waitFor } from '../helpers/wait.js';
@@ -72,7 +72,7 @@ describe('a newsletter worker killed mid-batch', () => {
       categories: [],
       name: null,
     }));
-    await new SubscriberStore(database).importMany(rows, { confirmed: true, now: new Date() });
+    await new SubscriberImporter(database).importMany(rows, { confirmed: true, now: new Date() });
     await database.close();
 
     let killed: Promise<void> | undefined;

@@ -13,7 +13,7 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import twitterText from '../../src/channels/x/twitter-text.js';
+import twitterText from '../../src/domain/twitter-text.js';
 
 export interface FakeXCredentials {
   apiKey: string;

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import type { Article, Author } from '../../domain/article.js';
 import { cleanLine, cleanText } from '../../domain/text.js';
 import type { FeedContext } from './feed-model.js';
+import { escapeHtml } from '../../domain/escape-html.js';
 
 /** The feed's title: the site's, followed by the category's name on a category feed. */
 export function feedTitle(context: FeedContext): string {
@@ -14,13 +15,6 @@ export function feedTitle(context: FeedContext): string {
   // No dangling dash when either part is empty (readers trim it to a bare "–").
   return parts.filter((part) => part !== '').join(' – ');
 }
-
-/** Escapes text for HTML element content and double-quoted attribute values. */
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"]/g, (character) => HTML_ESCAPES[character] ?? character);
-}
-
-const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' };
 
 /** An author as every format renders it: one clean line per field, empty fields dropped. */
 export interface EntryAuthor {

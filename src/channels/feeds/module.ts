@@ -54,7 +54,6 @@ export const feedsModule: ChannelModule<FeedsServices> = {
   async build(core) {
     const { config, redis, logger } = core;
     const documents = new FeedDocumentStore(core.database);
-    const queue = typedQueue<FeedJobs>(core.queue(FEEDS_CHANNEL));
     const builder = new FeedBuilder({
       articles: core.articles,
       documents,
@@ -63,11 +62,12 @@ export const feedsModule: ChannelModule<FeedsServices> = {
       site: feedSite(config),
       logger,
       onChanged: announceFeedChanges(redis, config.queuePrefix, config.feeds.hubs, (data) =>
-        queue.add('websub-ping', data, WEBSUB_JOB_OPTIONS),
+        typedQueue<FeedJobs>(core.queue(FEEDS_CHANNEL)).add('websub-ping', data, WEBSUB_JOB_OPTIONS),
       ),
     });
     const cache = new FeedCache(documents, FEED_CACHE_CONTROL);
     let subscriber: ReturnType<typeof core.connectRedis> | undefined;
+    if (!config.channels.includes(FEEDS_CHANNEL)) return { mode: 'off', services: { builder, documents } };
 
     return {
       mode: 'live',

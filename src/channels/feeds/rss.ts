@@ -4,7 +4,8 @@
  */
 import { Feed, type Extension } from 'feed';
 import { cleanLine } from '../../domain/text.js';
-import { escapeHtml, entryText, feedTitle, type EntryAuthor, type EntryImage } from './entry-fields.js';
+import { escapeHtml } from '../../domain/escape-html.js';
+import { entryText, feedTitle, type EntryAuthor, type EntryImage } from './entry-fields.js';
 import type { FeedContext, FeedItem } from './feed-model.js';
 import { addRootAttributes, insertAfterElement, XmlSlots } from './xml-slots.js';
 

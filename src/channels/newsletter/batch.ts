@@ -17,7 +17,7 @@ import type { Logger } from 'pino';
 import type { DeliveryKey } from '../../domain/delivery.js';
 import { wantsArticle, type Subscriber } from '../../domain/subscriber.js';
 import type { Letters } from './letters.js';
-import { classifyMailError, type Mailer } from './send.js';
+import { classifyMailError, type MailMessage, type Mailer } from './send.js';
 import type { ArticleStore } from '../../store/articles.js';
 import type { DeliveryStore } from '../../store/deliveries.js';
 import type { SubscriberStore } from '../../store/subscribers.js';
@@ -120,7 +120,11 @@ async function queueBatches(deps: NewsletterDeps, queue: Queue, articleId: strin
     for (let start = 0; start < targets.length; start += deps.batchSize) {
       const slice = targets.slice(start, start + deps.batchSize);
       const data: BatchJobData = { articleId, targets: slice };
-      jobs.push({ name: 'batch', data, opts: { ...DEFAULT_JOB_OPTIONS, jobId: newsletterJobIds.batch(articleId, safeRun(run), slice[0]!) } });
+      jobs.push({
+        name: 'batch',
+        data,
+        opts: { ...DEFAULT_JOB_OPTIONS, jobId: newsletterJobIds.batch(articleId, safeRun(run), slice[0]!) },
+      });
     }
     await queue.addBulk(jobs);
     count += jobs.length;
@@ -142,7 +146,6 @@ export async function sendBatch(deps: NewsletterDeps, job: Job<BatchJobData>, to
     return { sent: 0, cancelled: targets.length };
   }
   const subscribers = new Map((await deps.subscribers.getMany(targets)).map((subscriber) => [subscriber.id, subscriber]));
-  const letterFor = deps.letters.article(article);
   const complete = completerOf(deps);
   const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
   const tally = { sent: 0, retry: 0, failed: 0, cancelled: 0, busyUntil: 0 };
@@ -153,6 +156,19 @@ export async function sendBatch(deps: NewsletterDeps, job: Job<BatchJobData>, to
     const subscriber = subscribers.get(target);
     if (subscriber?.state === 'confirmed') wanted.push(subscriber);
     else tally.cancelled += await deps.deliveries.cancelPendingForTarget(NEWSLETTER_CHANNEL, target, now());
+  }
+
+  let letterFor: (subscriber: Subscriber) => MailMessage;
+  try {
+    letterFor = deps.letters.article(article);
+  } catch (error) {
+    // The same article renders the same way on every attempt: retrying cannot help.
+    tally.failed += await failUnrenderable(deps, articleId, wanted, error, now);
+    deps.logger.error(
+      { articleId, channel: NEWSLETTER_CHANNEL, batch: job.id, failed: tally.failed, error: renderError(error) },
+      'newsletter render failed',
+    );
+    return tally;
   }
 
   // Rows are claimed a window at a time, right before their sends, so a claim never waits
@@ -212,6 +228,34 @@ export async function sendBatch(deps: NewsletterDeps, job: Job<BatchJobData>, to
   }
   if (tally.retry > 0) throw new RetryableDeliveryError(`${tally.retry} of ${targets.length} recipients will be retried`);
   return tally;
+}
+
+/**
+ * Claims the rows of `wanted` and completes them `failed` with the render error as `lastError`:
+ * through the ledger like a send, so a row another worker holds is left to that worker.
+ * @returns how many rows were failed.
+ */
+async function failUnrenderable(
+  deps: NewsletterDeps,
+  articleId: string,
+  wanted: readonly Subscriber[],
+  error: unknown,
+  now: () => Date,
+): Promise<number> {
+  const claimToken = randomUUID();
+  const ids = wanted.map((subscriber) => subscriber.id);
+  const claimed = await deps.deliveries.claimTargets(articleId, NEWSLETTER_CHANNEL, ids, claimToken, deps.leaseMs, now());
+  if (claimed.length === 0) return 0;
+  const outcome = { state: 'failed' as const, error: renderError(error) };
+  const items = claimed.map((row) => ({ key: { articleId, channel: NEWSLETTER_CHANNEL, target: row.target }, token: claimToken, outcome }));
+  const applied = await deps.deliveries.completeMany(items, now());
+  return applied.filter(Boolean).length;
+}
+
+/** `lastError` of a delivery whose email could not be rendered. */
+export function renderError(error: unknown): string {
+  const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return `render failed: ${message}`.slice(0, 500);
 }
 
 /** When the live claims among `window`'s unclaimed rows end (0 when none is live). */

@@ -10,8 +10,16 @@ import type { Syndicate } from '../../app.js';
 import type { CliCommand } from '../../cli/command.js';
 import type { Subscriber } from '../../domain/subscriber.js';
 import { CsvHeaderError, exportSubscribersCsv, importSubscribersCsv } from './csv.js';
+import type { SubscriberImporter } from './subscriber-import.js';
 import type { SubscriptionService } from './subscriptions.js';
 import type { SubscriberStore } from '../../store/subscribers.js';
+
+/** What the `subscribers` commands use of an opened Syndicate's newsletter. */
+export interface SubscribersCommandServices {
+  subscribers: SubscriberStore;
+  importer: SubscriberImporter;
+  subscriptions: SubscriptionService;
+}
 
 export const SUBSCRIBERS_USAGE = `Usage:
   syndicate subscribers import <file.csv> [--confirmed]   add or update subscribers from a CSV
@@ -22,7 +30,7 @@ export const PROGRESS_LINE_EVERY = 10_000;
 
 export interface SubscribersCommandIo {
   /** Opens the configured Syndicate (`createSyndicate`); the caller closes it. */
-  open: () => Promise<{ subscribers: SubscriberStore; subscriptions: SubscriptionService }>;
+  open: () => Promise<SubscribersCommandServices>;
   /** Where `export` writes the CSV (standard output). */
   output: Writable;
   /** Writes one line to standard error: progress, bad rows, the summary. */
@@ -81,7 +89,7 @@ async function importFile(file: string, confirmed: boolean, io: SubscribersComma
   try {
     const syndicate = await io.open();
     const result = await importSubscribersCsv(input, {
-      store: syndicate.subscribers,
+      importer: syndicate.importer,
       confirmed,
       onProgress: progress.update,
       onPending: async (subscribers: Subscriber[]) => {
@@ -150,12 +158,10 @@ function createProgress(io: SubscribersCommandIo, totalBytes: number): Progress 
 }
 
 /**
- * `syndicate subscribers …` as a CLI command; `services` finds the newsletter's store and
- * subscription service in an opened Syndicate.
+ * `syndicate subscribers …` as a CLI command; `services` finds the newsletter's store, importer
+ * and subscription service in an opened Syndicate.
  */
-export function createSubscribersCommand(
-  services: (syndicate: Syndicate) => { subscribers: SubscriberStore; subscriptions: SubscriptionService },
-): CliCommand {
+export function createSubscribersCommand(services: (syndicate: Syndicate) => SubscribersCommandServices): CliCommand {
   return {
     name: 'subscribers',
     usage: [

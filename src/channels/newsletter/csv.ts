@@ -1,13 +1,15 @@
 /**
  * Subscriber CSV import and export (SPEC §6): streamed both ways, so a list of any length
- * costs one batch of memory (plus the set of addresses seen, to report duplicates).
+ * costs one batch of memory (plus the set of addresses seen, to report duplicates). Exported
+ * cells a spreadsheet would run as formulas are escaped, and the escape is undone on import.
  */
 import { Readable, Transform, type TransformCallback, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { CsvError, parse } from 'csv-parse';
 import { stringify } from 'csv-stringify';
 import { parseSubscription, type Subscriber, type SubscriptionInput } from '../../domain/subscriber.js';
-import type { ImportColumn, SubscriberStore } from '../../store/subscribers.js';
+import type { SubscriberStore } from '../../store/subscribers.js';
+import type { ImportColumn, SubscriberImporter } from './subscriber-import.js';
 
 /** The columns an export writes, in order; an import reads the first four. */
 export const SUBSCRIBER_CSV_COLUMNS = ['email', 'frequency', 'categories', 'name', 'state', 'created_at', 'confirmed_at'] as const;
@@ -25,7 +27,7 @@ export interface BadRow {
 }
 
 export interface ImportSubscribersCsvOptions {
-  store: SubscriberStore;
+  importer: SubscriberImporter;
   /** The newsroom already holds these addresses' consent: import them as confirmed. */
   confirmed: boolean;
   /** @defaultValue () => new Date() */
@@ -94,7 +96,7 @@ export async function importSubscribersCsv(input: Readable, options: ImportSubsc
 
   const flush = async () => {
     if (batch.length === 0) return;
-    const imported = await options.store.importMany(batch, { confirmed: options.confirmed, now: now(), columns });
+    const imported = await options.importer.importMany(batch, { confirmed: options.confirmed, now: now(), columns });
     batch = [];
     result.created += imported.created;
     result.updated += imported.updated;
@@ -106,11 +108,12 @@ export async function importSubscribersCsv(input: Readable, options: ImportSubsc
     result.rows++;
     // csv-parse counts the record's last line; a quoted field may have spanned several.
     const line = info.lines - countNewlines(record);
+    const cell = (value: string | undefined) => (value === undefined ? undefined : unescapeFormula(value));
     const parsed = parseSubscription({
-      email: record.email ?? '',
-      frequency: record.frequency,
-      categories: record.categories,
-      name: record.name,
+      email: unescapeFormula(record.email ?? ''),
+      frequency: cell(record.frequency),
+      categories: cell(record.categories),
+      name: cell(record.name),
     });
     if (!parsed.ok) {
       for (const problem of parsed.problems) result.bad.push({ line, ...problem });
@@ -156,14 +159,33 @@ export async function exportSubscribersCsv(store: SubscriberStore, output: Writa
 
 function toCsvRecord(subscriber: Subscriber): Record<(typeof SUBSCRIBER_CSV_COLUMNS)[number], string> {
   return {
-    email: subscriber.email,
-    frequency: subscriber.frequency,
-    categories: subscriber.categories.join(';'),
-    name: subscriber.name ?? '',
+    email: escapeFormula(subscriber.email),
+    frequency: escapeFormula(subscriber.frequency),
+    categories: escapeFormula(subscriber.categories.join(';')),
+    name: escapeFormula(subscriber.name ?? ''),
     state: subscriber.state,
     created_at: subscriber.createdAt.toISOString(),
     confirmed_at: subscriber.confirmedAt?.toISOString() ?? '',
   };
+}
+
+// A cell starting with one of these is a formula to Excel, LibreOffice and Google Sheets
+// (`=HYPERLINK(…)` in a sign-up name runs on the desk that opens the export): OWASP "CSV injection".
+const FORMULA = /^'*[=+\-@\t\r]/;
+const ESCAPED_FORMULA = /^'+[=+\-@\t\r]/;
+
+/**
+ * The cell with a `'` in front when a spreadsheet would read it as a formula; the `'` makes it
+ * text. Cells already starting with `'`s before such a character get one more, so
+ * {@link unescapeFormula} gives every cell back exactly.
+ */
+export function escapeFormula(cell: string): string {
+  return FORMULA.test(cell) ? `'${cell}` : cell;
+}
+
+/** Undoes {@link escapeFormula}: drops one leading `'` when `'`s and then a formula character start the cell. */
+export function unescapeFormula(cell: string): string {
+  return ESCAPED_FORMULA.test(cell) ? cell.slice(1) : cell;
 }
 
 function countNewlines(record: Record<string, string | undefined>): number {

@@ -12,11 +12,11 @@ import { DelayedError, type Job, type Queue } from 'bullmq';
 import type { ArticleRecord } from '../../domain/article.js';
 import type { DeliveryKey } from '../../domain/delivery.js';
 import { wantsArticle, type Subscriber } from '../../domain/subscriber.js';
-import { classifyMailError } from './send.js';
+import { classifyMailError, type MailMessage } from './send.js';
 import { RetryableDeliveryError } from '../../queue/delivery-runner.js';
 import { DEFAULT_JOB_OPTIONS } from '../../queue/jobs.js';
 import { newsletterJobIds, type DigestBatchJobData, type DigestJobData } from './jobs.js';
-import type { NewsletterDeps } from './batch.js';
+import { renderError, type NewsletterDeps } from './batch.js';
 
 /** Ledger channel of digests (their rows are not the per-article newsletter's). */
 export const DIGEST_CHANNEL = 'newsletter-digest';
@@ -123,7 +123,17 @@ export async function sendDigestBatch(deps: NewsletterDeps, job: Job<DigestBatch
         tally.busyUntil = Math.max(tally.busyUntil, current.claimedAt.getTime() + deps.leaseMs);
       continue;
     }
-    const message = deps.letters.digest(articles, subscriber, { frequency, periodEnd, timeZone });
+    let message: MailMessage;
+    try {
+      message = deps.letters.digest(articles, subscriber, { frequency, periodEnd, timeZone });
+    } catch (error) {
+      // Rendering again gives the same error: failed, not retried (their mark stays, so the
+      // articles are offered again in their next digest).
+      await deps.deliveries.complete(key, claimToken, { state: 'failed', error: renderError(error) }, now());
+      deps.logger.error({ channel: DIGEST_CHANNEL, frequency, target: subscriber.id, error: renderError(error) }, 'digest render failed');
+      tally.failed += 1;
+      continue;
+    }
     try {
       await deps.mailer.send(message);
       await deps.deliveries.complete(key, claimToken, { state: 'sent', externalId: message.messageId }, now());

@@ -3,6 +3,7 @@
  * wiring included): renderer → letters → mailer → plan and batches → subscriptions and their
  * public pages → the `subscribers` commands. Live over SMTP_URL, .eml files in the outbox, or off.
  */
+import type { FastifyInstance } from 'fastify';
 import type { Config } from '../../../config/load.js';
 import { PENDING_TTL_MS } from '../../domain/subscriber.js';
 import { SubscriberStore } from '../../store/subscribers.js';
@@ -15,12 +16,15 @@ import { NEWSLETTER_CHANNEL } from './name.js';
 import { createNewsletterQueue, enqueueConfirmation } from './queue.js';
 import { renderArticleEmail, type EmailSite } from './render.js';
 import { createMailer, messageIdDomain, type Mailer } from './send.js';
+import { SubscriberImporter } from './subscriber-import.js';
 import { SubscriptionService } from './subscriptions.js';
 import { createTokenSigner } from './tokens.js';
 
 /** What the `subscribers` commands and the newsletter's tests reach. */
 export interface NewsletterServices {
   subscribers: SubscriberStore;
+  /** Bulk import (the `subscribers import` command). */
+  importer: SubscriberImporter;
   subscriptions: SubscriptionService;
   /** Undefined when the channel is off. */
   mailer: Mailer | undefined;
@@ -50,7 +54,7 @@ export const newsletterModule: ChannelModule<NewsletterServices> = {
 
   async build(core) {
     const { config } = core;
-    const mode = modeOf(config, config.mail.smtpUrl !== undefined);
+    const mode = modeOf(config, NEWSLETTER_CHANNEL, config.mail.smtpUrl !== undefined);
     const subscribers = new SubscriberStore(core.database);
     const site = emailSiteOf(config);
     const from = config.mail.from ?? `newsletter@${new URL(config.publicBaseUrl).hostname}`;
@@ -104,18 +108,22 @@ export const newsletterModule: ChannelModule<NewsletterServices> = {
             }),
           }
         : {}),
-      // Loaded with the API only: worker processes do not carry Fastify's plugins.
-      routes: async (app) =>
-        app.register((await import('./routes.js')).subscriptionRoutes, {
-          handlers: subscriptions,
-          site: { title: site.title, url: site.url, language: site.language },
-          rateLimit: { max: config.subscribe.ratePerMinute, timeWindowMs: 60_000, redis: core.redis, keyPrefix: config.queuePrefix },
-        }),
+      // Sign-up pages only where the newsletter is on; loaded with the API only.
+      ...(config.channels.includes(NEWSLETTER_CHANNEL) ? { routes: subscriptionPages } : {}),
       startWorker: () => scheduleDigests(queue(), config.digest),
       async close() {
         mailer?.close();
       },
-      services: { subscribers, subscriptions, mailer },
+      services: { subscribers, importer: new SubscriberImporter(core.database), subscriptions, mailer },
     };
+
+    async function subscriptionPages(app: FastifyInstance) {
+      const { subscriptionRoutes } = await import('./routes.js');
+      await app.register(subscriptionRoutes, {
+        handlers: subscriptions,
+        site: { title: site.title, url: site.url, language: site.language },
+        rateLimit: { max: config.subscribe.ratePerMinute, timeWindowMs: 60_000, redis: core.redis, keyPrefix: config.queuePrefix },
+      });
+    }
   },
 };

@@ -3,6 +3,7 @@
  * a complete HTML document. No JavaScript anywhere, inline CSS only (the routes send a CSP that
  * allows nothing else), and every interpolated value goes through `escapeHtml`.
  */
+import { escapeHtml } from '../../domain/escape-html.js';
 import type { ErrorDetail } from '../../errors.js';
 
 /** What the pages say about the site they belong to. */
@@ -36,11 +37,6 @@ const FREQUENCIES: Array<{ value: Frequency; label: string }> = [
   { value: 'daily', label: 'A daily digest' },
   { value: 'weekly', label: 'A weekly digest' },
 ];
-
-/** Escapes text for use in HTML element content and in double- or single-quoted attributes. */
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
 
 const STYLE = `
 body{margin:0;font:1.0625rem/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1a1a1a;background:#fafafa}

@@ -8,7 +8,7 @@
  * of `reply` mode — when its text, unescaped and with links aside, is the text we compose.
  */
 import type { TweetV2 } from 'twitter-api-v2';
-import twitterText from './twitter-text.js';
+import twitterText from '../../domain/twitter-text.js';
 
 // Stands for any link when texts are compared.
 const LINK = '\u0000';

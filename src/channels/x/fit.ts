@@ -3,7 +3,7 @@
  * length (every URL 23, CJK and emoji 2, NFC-normalised). Cuts land only where
  * `Intl.Segmenter` puts a word boundary, so no word, grapheme or surrogate pair is split.
  */
-import twitterText from './twitter-text.js';
+import twitterText from '../../domain/twitter-text.js';
 
 /** X's limit for a post, in weighted characters. */
 export const X_MAX_WEIGHTED_LENGTH = 280;

@@ -2,7 +2,7 @@
  * Article tags as X hashtags. X decides what a hashtag is with `twitter-text`, so a candidate
  * is kept only when that extractor reads it back whole ("#2024" is not a hashtag on X).
  */
-import twitterText from './twitter-text.js';
+import twitterText from '../../domain/twitter-text.js';
 import { hashtagFromTag as genericHashtag, hashtagsFromTags as genericHashtags } from '../../domain/hashtags.js';
 
 function readByX(hashtag: string): boolean {

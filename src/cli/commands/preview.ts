@@ -9,7 +9,7 @@ export const previewCommand: CliCommand = {
     const input = await readJson(args.positionals[0], io);
     const { createPreviewRenderer } = await import('../../services/preview.js');
     // Composers need no credentials and open nothing: no database, no Redis.
-    const enabled = CHANNEL_MODULES.filter((module) => config.channels.includes(module.name as never));
+    const enabled = CHANNEL_MODULES.filter((module) => config.channels.includes(module.name));
     const previews = await Promise.all(enabled.flatMap((module) => (module.preview ? [module.preview(config)] : [])));
     io.stdout(JSON.stringify(await createPreviewRenderer(previews)(input), null, 2));
     return 0;

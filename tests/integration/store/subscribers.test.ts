@@ -3,8 +3,9 @@
  */
 import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { PENDING_TTL_MS, type Frequency, type SubscriptionInput } from '../../../src/domain/subscriber.js';
+import { PENDING_TTL_MS, type SubscriptionInput } from '../../../src/domain/subscriber.js';
 import type { Database } from '../../../src/store/database.js';
+import { SubscriberImporter } from '../../../src/channels/newsletter/subscriber-import.js';
 import { CONFIRMATION_THROTTLE_MS, SubscriberStore } from '../../../src/store/subscribers.js';
 import { databaseTargets } from '../../helpers/database.js';
 
@@ -19,10 +20,13 @@ function input(email: string, overrides: Partial<SubscriptionInput> = {}): Subsc
 describe.each(databaseTargets())('SubscriberStore on $name', (target) => {
   let database: Database;
   let store: SubscriberStore;
+  /** Writes many subscribers at once for the read tests (the newsletter's bulk import). */
+  let importer: SubscriberImporter;
 
   beforeEach(async () => {
     database = await target.open();
     store = new SubscriberStore(database);
+    importer = new SubscriberImporter(database);
   });
 
   afterEach(async () => {
@@ -223,7 +227,7 @@ describe.each(databaseTargets())('SubscriberStore on $name', (target) => {
   describe('reads', () => {
     it('finds subscribers by id, by address and many ids at once, across chunks', async () => {
       const ids = (
-        await store.importMany(
+        await importer.importMany(
           Array.from({ length: 1200 }, (_, i) => input(`reader${i}@example.org`)),
           { confirmed: true, now: T0 },
         )
@@ -243,9 +247,9 @@ describe.each(databaseTargets())('SubscriberStore on $name', (target) => {
 
     it('pages through every confirmed subscriber of a frequency, none missed or repeated', async () => {
       const wanted = Array.from({ length: 2500 }, (_, i) => input(`daily${i}@example.org`, { frequency: 'daily' }));
-      await store.importMany(wanted, { confirmed: true, now: T0 });
-      await store.importMany([input('weekly@example.org', { frequency: 'weekly' })], { confirmed: true, now: T0 });
-      await store.importMany([input('pending@example.org', { frequency: 'daily' })], { confirmed: false, now: T0 });
+      await importer.importMany(wanted, { confirmed: true, now: T0 });
+      await importer.importMany([input('weekly@example.org', { frequency: 'weekly' })], { confirmed: true, now: T0 });
+      await importer.importMany([input('pending@example.org', { frequency: 'daily' })], { confirmed: false, now: T0 });
       const gone = await store.getByEmail('daily42@example.org');
       await store.unsubscribe(gone!.id, T0);
       const bounced = await store.getByEmail('daily43@example.org');
@@ -272,11 +276,11 @@ describe.each(databaseTargets())('SubscriberStore on $name', (target) => {
     });
 
     it('pages through every subscriber in id order, whatever the state', async () => {
-      await store.importMany(
+      await importer.importMany(
         Array.from({ length: 25 }, (_, i) => input(`r${i}@example.org`)),
         { confirmed: false, now: T0 },
       );
-      await store.importMany([input('c@example.org')], { confirmed: true, now: T0 });
+      await importer.importMany([input('c@example.org')], { confirmed: true, now: T0 });
 
       const pages = await collect(store.pages(10));
 
@@ -287,7 +291,7 @@ describe.each(databaseTargets())('SubscriberStore on $name', (target) => {
     });
 
     it('uses the (state, frequency, id) index for recipient pages', async () => {
-      await store.importMany(
+      await importer.importMany(
         Array.from({ length: 50 }, (_, i) => input(`r${i}@example.org`)),
         { confirmed: true, now: T0 },
       );
@@ -332,127 +336,6 @@ describe.each(databaseTargets())('SubscriberStore on $name', (target) => {
     expect(await store.getByEmail('old@example.org')).toBeNull();
     expect(await store.getByEmail('recent@example.org')).not.toBeNull();
     expect(await store.getByEmail('confirmed@example.org')).not.toBeNull();
-  });
-
-  describe('importMany', () => {
-    const rows = [
-      input('a@example.org', { frequency: 'daily', categories: ['sport'], name: 'A' }),
-      input('b@example.org'),
-      input('c@example.org', { frequency: 'weekly' }),
-    ];
-
-    it('creates confirmed subscribers with an import-confirmed consent record', async () => {
-      const result = await store.importMany(rows, { confirmed: true, now: T0 });
-
-      expect(result).toEqual({ created: 3, updated: 0, unchanged: 0, pending: [] });
-      expect(await store.getByEmail('a@example.org')).toMatchObject({
-        state: 'confirmed',
-        frequency: 'daily',
-        categories: ['sport'],
-        name: 'A',
-        consentSource: 'import-confirmed',
-        confirmedAt: T0,
-        consentAt: T0,
-      });
-    });
-
-    it('creates pending subscribers and returns them for confirmation', async () => {
-      const result = await store.importMany(rows, { confirmed: false, now: T0 });
-
-      expect(result).toMatchObject({ created: 3, updated: 0, unchanged: 0 });
-      expect(result.pending.map((s) => s.email).sort()).toEqual(['a@example.org', 'b@example.org', 'c@example.org']);
-      expect(result.pending.every((s) => s.state === 'pending' && s.consentSource === 'import' && s.consentAt === null)).toBe(true);
-    });
-
-    it('changes nothing and mails nobody when the same rows are imported again minutes later', async () => {
-      const first = await store.importMany(rows, { confirmed: false, now: T0 });
-      for (const subscriber of first.pending) await store.markConfirmationSent(subscriber.id, T0);
-      const before = await collect(store.pages());
-
-      const again = await store.importMany(rows, { confirmed: false, now: later(5 * MINUTE) });
-
-      expect(again).toEqual({ created: 0, updated: 0, unchanged: 3, pending: [] });
-      expect(await collect(store.pages())).toEqual(before);
-    });
-
-    it('asks again for confirmation of still-pending rows once the throttle has passed', async () => {
-      const first = await store.importMany(rows, { confirmed: false, now: T0 });
-      for (const subscriber of first.pending) await store.markConfirmationSent(subscriber.id, T0);
-
-      const again = await store.importMany(rows, { confirmed: false, now: later(CONFIRMATION_THROTTLE_MS) });
-
-      expect(again).toMatchObject({ created: 0, updated: 0, unchanged: 3 });
-      expect(again.pending).toHaveLength(3);
-      expect(again.pending[0]?.requestedAt).toEqual(later(CONFIRMATION_THROTTLE_MS));
-    });
-
-    it('is idempotent for confirmed imports', async () => {
-      await store.importMany(rows, { confirmed: true, now: T0 });
-      const before = await collect(store.pages());
-
-      expect(await store.importMany(rows, { confirmed: true, now: later(MINUTE) })).toEqual({
-        created: 0,
-        updated: 0,
-        unchanged: 3,
-        pending: [],
-      });
-      expect(await collect(store.pages())).toEqual(before);
-    });
-
-    it('takes preferences from the file and confirms pending addresses with --confirmed', async () => {
-      await store.importMany(rows, { confirmed: false, now: T0 });
-      const changed = [input('a@example.org', { frequency: 'weekly', categories: ['arts', 'sport'], name: null }), rows[1]!, rows[2]!];
-
-      const result = await store.importMany(changed, { confirmed: true, now: later(MINUTE) });
-
-      expect(result).toEqual({ created: 0, updated: 3, unchanged: 0, pending: [] });
-      expect(await store.getByEmail('a@example.org')).toMatchObject({
-        state: 'confirmed',
-        frequency: 'weekly',
-        categories: ['arts', 'sport'],
-        name: null,
-        consentSource: 'import-confirmed',
-        confirmedAt: later(MINUTE),
-      });
-    });
-
-    it('never resurrects unsubscribed or bounced addresses', async () => {
-      await store.importMany(rows, { confirmed: true, now: T0 });
-      const a = (await store.getByEmail('a@example.org'))!;
-      const b = (await store.getByEmail('b@example.org'))!;
-      await store.unsubscribe(a.id, T0);
-      await store.markBounced(b.id, '550', T0);
-
-      for (const confirmed of [true, false]) {
-        const result = await store.importMany(rows, { confirmed, now: later(CONFIRMATION_THROTTLE_MS * 2) });
-        expect(result.pending).toEqual([]);
-      }
-
-      expect((await store.get(a.id))?.state).toBe('unsubscribed');
-      expect((await store.get(b.id))?.state).toBe('bounced');
-    });
-
-    it('leaves confirmed subscribers confirmed when imported without --confirmed', async () => {
-      const id = await confirmed('a@example.org', { frequency: 'daily', categories: ['sport'], name: 'A' });
-
-      const result = await store.importMany([rows[0]!], { confirmed: false, now: later(MINUTE) });
-
-      expect(result).toEqual({ created: 0, updated: 0, unchanged: 1, pending: [] });
-      expect((await store.get(id))?.state).toBe('confirmed');
-    });
-
-    it('counts an address given twice once, the first row winning', async () => {
-      const result = await store.importMany(
-        [input('a@example.org', { frequency: 'daily' }), input('a@example.org', { frequency: 'weekly' })],
-        {
-          confirmed: true,
-          now: T0,
-        },
-      );
-
-      expect(result.created).toBe(1);
-      expect((await store.getByEmail('a@example.org'))?.frequency).toBe<Frequency>('daily');
-    });
   });
 });
 

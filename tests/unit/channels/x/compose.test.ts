@@ -3,7 +3,7 @@
  * properties over any title, tags and URL. Nothing is faked.
  */
 import fc from 'fast-check';
-import twitterText from '../../../../src/channels/x/twitter-text.js';
+import twitterText from '../../../../src/domain/twitter-text.js';
 import { describe, expect, it } from 'vitest';
 import { composeXPost, DEFAULT_X_TEMPLATE, type XComposeOptions, type XPost } from '../../../../src/channels/x/compose.js';
 import { hashtagsFromTags } from '../../../../src/channels/x/hashtags.js';

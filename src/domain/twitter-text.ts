@@ -8,7 +8,7 @@
  * which cost the newsletter a third of its throughput. Node's own split needs no polyfill.
  * So that one module is registered as already loaded (an empty module) before twitter-text
  * is required; the other polyfills it pulls in do not touch RegExp.prototype's fast paths.
- * Everything of X imports twitter-text from here.
+ * Every channel that counts with twitter-text (X; Mastodon for its top-level domains) imports it from here.
  */
 import { createRequire } from 'node:module';
 import path from 'node:path';

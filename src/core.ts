@@ -1,0 +1,69 @@
+/**
+ * The core every channel module is built from (`ChannelCore`): the database (migrated), Redis
+ * connections, stores, queues, images and channel health, each made once per process.
+ */
+import type { Redis } from 'ioredis';
+import path from 'node:path';
+import type { Config } from '../config/load.js';
+import type { ChannelCore } from './channels/module.js';
+import type { Logger } from './logger.js';
+import { ChannelHealth } from './queue/channel-health.js';
+import { Queues } from './queue/queues.js';
+import { createRedis } from './queue/redis.js';
+import { ImageLibrary } from './services/images.js';
+import { ArticleStore } from './store/articles.js';
+import { openDatabase } from './store/database.js';
+import { DeliveryStore } from './store/deliveries.js';
+import { MediaStore } from './store/media.js';
+import { migrateToLatest } from './store/migrate.js';
+
+/** Lease of a ledger claim: longer than any single platform call's time-out. */
+const DELIVERY_LEASE_MS = 120_000;
+
+export interface Core extends ChannelCore {
+  queues: Queues;
+  media: MediaStore;
+  /** Closes the queues and every Redis connection opened through `connectRedis`, then the database. */
+  close(): Promise<void>;
+}
+
+export async function createCore(config: Config, logger: Logger): Promise<Core> {
+  const database = await openDatabase(config.databaseUrl);
+  const applied = await migrateToLatest(database);
+  if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
+  const connections: Redis[] = [];
+  const connectRedis = () => {
+    const connection = createRedis(config.redisUrl);
+    connection.on('error', (error) => logger.warn({ err: error.message }, 'redis connection error'));
+    connections.push(connection);
+    return connection;
+  };
+  const redis = connectRedis();
+  const queues = new Queues(redis, config.queuePrefix);
+  const media = new MediaStore(database);
+  return {
+    config,
+    logger,
+    database,
+    redis,
+    connectRedis,
+    articles: new ArticleStore(database),
+    deliveries: new DeliveryStore(database),
+    media,
+    queues,
+    queue: (name) => queues.channel(name),
+    images: new ImageLibrary(media, { publicBaseUrl: config.publicBaseUrl, allowPrivate: config.mediaAllowPrivate }),
+    health: new ChannelHealth(redis, config.queuePrefix),
+    outboxDir: path.join(config.dataDir, 'outbox'),
+    leaseMs: DELIVERY_LEASE_MS,
+    async close() {
+      await queues.close();
+      // QUIT only on a connection that is up: one still connecting would keep reconnecting.
+      for (const connection of connections) {
+        if (connection.status === 'ready') await connection.quit().catch(() => connection.disconnect());
+        else connection.disconnect();
+      }
+      await database.close();
+    },
+  };
+}
