@@ -24,7 +24,7 @@ export type WorkerRole = typeof PUBLISH_QUEUE | ChannelName;
 
 export interface Syndicate extends Pick<
   Core,
-  'config' | 'logger' | 'database' | 'redis' | 'articles' | 'deliveries' | 'media' | 'images' | 'queues'
+  'config' | 'logger' | 'database' | 'redis' | 'articles' | 'deliveries' | 'media' | 'images' | 'queues' | 'events'
 > {
   service: ArticleService;
   /** The queue side of each channel that is not off. */
@@ -114,6 +114,7 @@ export async function createSyndicate(config: Config, logger: Logger, modules = 
     articles: core.articles,
     deliveries: core.deliveries,
     images: core.images,
+    events: core.events,
     channel<Services>(module: ChannelModule<Services>) {
       const channel = built.get(module as ChannelModule);
       if (!channel) throw new Error(`channel "${module.name}" is not in this process's module list`);

@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { Config } from '../config/load.js';
 import type { ChannelCore } from './channels/module.js';
 import type { Logger } from './logger.js';
+import { EventBus } from './events.js';
 import { ChannelHealth } from './queue/channel-health.js';
 import { Queues } from './queue/queues.js';
 import { createRedis } from './queue/redis.js';
@@ -56,6 +57,7 @@ export async function createCore(config: Config, logger: Logger): Promise<Core> 
     health: new ChannelHealth(redis, config.queuePrefix),
     outboxDir: path.join(config.dataDir, 'outbox'),
     leaseMs: DELIVERY_LEASE_MS,
+    events: new EventBus((error, event) => logger.error({ err: (error as Error).message, event: event.type }, 'event listener failed')),
     async close() {
       await queues.close();
       // QUIT only on a connection that is up: one still connecting would keep reconnecting.

@@ -18,6 +18,7 @@ import type { ArticleStore } from '../store/articles.js';
 import type { Database } from '../store/database.js';
 import type { DeliveryStore } from '../store/deliveries.js';
 import type { CliCommand } from '../cli/command.js';
+import type { EventBus } from '../events.js';
 
 /** What every module is built from: the process's shared dependencies, built once. */
 export interface ChannelCore {
@@ -38,6 +39,8 @@ export interface ChannelCore {
   outboxDir: string;
   /** How long a ledger claim protects a row. Longer than any single call's time-out. */
   leaseMs: number;
+  /** Delivery and article events, for metrics and webhooks. */
+  events: EventBus;
 }
 
 /** How a channel runs in this process: against the real service, into the outbox, or not at all. */

@@ -72,6 +72,7 @@ export function createPlatformModule<Post>(
         deliveries: core.deliveries,
         leaseMs: core.leaseMs,
         logger: core.logger,
+        events: core.events,
         health: core.health,
         classifyLocal: classifyImageError,
       });

@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import type { ArticleStore } from '../store/articles.js';
 import type { DeliveryStore } from '../store/deliveries.js';
 import type { RateLimiter } from './jobs.js';
+import type { EventBus } from '../events.js';
 
 export interface DeliveryRunnerDeps {
   articles: ArticleStore;
@@ -19,6 +20,8 @@ export interface DeliveryRunnerDeps {
   leaseMs: number;
   /** One line per delivery outcome. */
   logger: Logger;
+  /** Told of every outcome (metrics, webhooks). */
+  events?: EventBus;
   now?: () => Date;
 }
 
@@ -113,6 +116,7 @@ export async function runDelivery(
     },
     'delivery outcome',
   );
+  if (recorded) deps.events?.emit({ type: 'delivery.completed', key, ...outcomeFields(final) });
   if (final.state === 'retry') throw new RetryableDeliveryError(final.error);
   return { ran: true, outcome: final };
 }
@@ -130,12 +134,20 @@ async function waitForRateLimit(
   await deps.deliveries.complete(key, claimToken, { state: 'retry', error: error.message, refundAttempt: true }, now);
   const delayMs = Math.max(1000, error.until.getTime() - now.getTime());
   deps.logger.warn({ articleId: key.articleId, channel: key.channel, until: error.until.toISOString() }, 'rate limited; waiting');
+  deps.events?.emit({ type: 'delivery.rate_limited', channel: key.channel, until: error.until });
   if (rateLimit) {
     await rateLimit(delayMs);
     throw Worker.RateLimitError();
   }
   await job.moveToDelayed(Date.now() + delayMs, token);
   throw new DelayedError();
+}
+
+/** An outcome as an event carries it. */
+export function outcomeFields(outcome: DeliveryOutcome) {
+  return outcome.state === 'sent'
+    ? { state: outcome.state, externalId: outcome.externalId ?? null, externalUrl: outcome.externalUrl ?? null }
+    : { state: outcome.state, error: outcome.error };
 }
 
 export function errorMessage(error: unknown): string {

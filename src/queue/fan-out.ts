@@ -7,6 +7,7 @@ import type { ArticleStore } from '../store/articles.js';
 import type { DeliveryStore } from '../store/deliveries.js';
 import type { ChannelQueue } from './channel-queue.js';
 import type { Queues } from './queues.js';
+import type { EventBus } from '../events.js';
 
 export interface FanOutDeps {
   articles: ArticleStore;
@@ -14,6 +15,7 @@ export interface FanOutDeps {
   queues: Queues;
   channels: readonly ChannelQueue[];
   now?: () => Date;
+  events?: EventBus;
 }
 
 export type FanOutResult = { published: true; queued: string[]; skipped: string[] } | { published: false; reason: 'missing' | 'retracted' };
@@ -44,5 +46,6 @@ export async function fanOut(deps: FanOutDeps, articleId: string): Promise<FanOu
     now(),
   );
   for (const channel of queued) await channel.enqueue(article, deps.queues.channel(channel.name));
+  deps.events?.emit({ type: 'article.published', articleId });
   return { published: true, queued: queued.map((c) => c.name), skipped: skipped.map((c) => c.name) };
 }

@@ -98,11 +98,13 @@ export function createPlatformQueue<Post>(channel: Channel<Post>, deps: Platform
         result === 'manual_action' ? `delete it by hand: ${row.externalUrl ?? row.externalId}` : null,
       );
       deps.logger.info({ articleId, channel: channel.name, state: result, externalId: row.externalId }, 'retraction outcome');
+      deps.events?.emit({ type: 'delivery.completed', key, state: result, externalId: row.externalId, externalUrl: row.externalUrl });
       return { retracted: result === 'retracted' };
     } catch (error) {
       const classified = classify(error);
       if (classified.kind === 'retry' || classified.kind === 'rate_limited') throw error; // BullMQ backs off
       await deps.deliveries.setState(key, 'manual_action', new Date(), `could not delete: ${errorMessage(error)}`);
+      deps.events?.emit({ type: 'delivery.completed', key, state: 'manual_action', error: errorMessage(error) });
       return { retracted: false };
     }
   }

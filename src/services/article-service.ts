@@ -10,6 +10,7 @@ import { AppError, articleInvalid } from '../errors.js';
 import type { ChannelQueue } from '../queue/channel-queue.js';
 import { DEFAULT_JOB_OPTIONS, jobIds, typedQueue, type PublishJobs } from '../queue/jobs.js';
 import type { Queues } from '../queue/queues.js';
+import type { EventBus } from '../events.js';
 import type { ArticleStore } from '../store/articles.js';
 import { InvalidCursorError } from '../store/articles.js';
 import type { DeliveryStore } from '../store/deliveries.js';
@@ -22,6 +23,7 @@ export interface ArticleServiceDeps {
   channels: readonly ChannelQueue[];
   /** Names an article's `channels` object may use. */
   articleChannelNames: readonly string[];
+  events?: EventBus;
   now?: () => Date;
 }
 
@@ -151,6 +153,7 @@ export class ArticleService {
       await this.removePendingPublish(id);
       if (existing.state === 'published') await this.notifyUpdate(existing, existing.categories);
       for (const channel of this.deps.channels) await channel.onRetract?.(id, this.deps.queues.channel(channel.name));
+      this.deps.events?.emit({ type: 'article.retracted', articleId: id });
     }
     return this.view(id);
   }

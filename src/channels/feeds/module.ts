@@ -76,6 +76,7 @@ export const feedsModule: ChannelModule<FeedsServices> = {
         deliveries: core.deliveries,
         leaseMs: core.leaseMs,
         logger,
+        events: core.events,
         builder,
         publicBaseUrl: config.publicBaseUrl,
         hubs: config.feeds.hubs,

@@ -23,6 +23,8 @@ import type { DeliveryStore } from '../../store/deliveries.js';
 import type { SubscriberStore } from '../../store/subscribers.js';
 import { RetryableDeliveryError } from '../../queue/delivery-runner.js';
 import { groupCommit, type Complete } from '../../queue/group-commit.js';
+import { outcomeFields } from '../../queue/delivery-runner.js';
+import type { EventBus } from '../../events.js';
 import { DEFAULT_JOB_OPTIONS, type DeliverJobData } from '../../queue/jobs.js';
 import { newsletterJobIds, type BatchJobData } from './jobs.js';
 
@@ -46,6 +48,8 @@ export interface NewsletterDeps {
   logger: Logger;
   /** Counts re-sends whose first attempt's outcome was unknown (LEDGER.md "Email"). */
   onAmbiguousResend?: () => void;
+  /** Told of every completed row and ambiguous re-send (metrics, webhooks). */
+  events?: EventBus;
   now?: () => Date;
 }
 
@@ -146,7 +150,7 @@ export async function sendBatch(deps: NewsletterDeps, job: Job<BatchJobData>, to
     return { sent: 0, cancelled: targets.length };
   }
   const subscribers = new Map((await deps.subscribers.getMany(targets)).map((subscriber) => [subscriber.id, subscriber]));
-  const complete = completerOf(deps);
+  const complete = emittingCompletions(completerOf(deps), deps.events);
   const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
   const tally = { sent: 0, retry: 0, failed: 0, cancelled: 0, busyUntil: 0 };
 
@@ -192,6 +196,7 @@ export async function sendBatch(deps: NewsletterDeps, job: Job<BatchJobData>, to
         if (row.attempts > 1 && row.lastError === null) {
           // The earlier attempt never completed: SMTP may have accepted it. Counted, not hidden.
           deps.onAmbiguousResend?.();
+          deps.events?.emit({ type: 'delivery.ambiguous_resend', key });
           deps.logger.warn({ articleId, channel: NEWSLETTER_CHANNEL, target: row.target }, 'ambiguous re-send after a lost claim');
         }
         const message = letterFor(subscriber);
@@ -249,6 +254,7 @@ async function failUnrenderable(
   const outcome = { state: 'failed' as const, error: renderError(error) };
   const items = claimed.map((row) => ({ key: { articleId, channel: NEWSLETTER_CHANNEL, target: row.target }, token: claimToken, outcome }));
   const applied = await deps.deliveries.completeMany(items, now());
+  items.forEach((item, i) => applied[i] && deps.events?.emit({ type: 'delivery.completed', key: item.key, ...outcome }));
   return applied.filter(Boolean).length;
 }
 
@@ -268,6 +274,16 @@ async function liveClaimEnd(deps: NewsletterDeps, articleId: string, window: Sub
     if (current?.state === 'claimed' && current.claimedAt) end = Math.max(end, current.claimedAt.getTime() + deps.leaseMs);
   }
   return end;
+}
+
+/** `complete`, telling `events` of each row it recorded. */
+export function emittingCompletions(complete: Complete, events: EventBus | undefined): Complete {
+  if (!events) return complete;
+  return async (key, token, outcome) => {
+    const applied = await complete(key, token, outcome);
+    if (applied) events.emit({ type: 'delivery.completed', key, ...outcomeFields(outcome) });
+    return applied;
+  };
 }
 
 /** One group-commit completer per ledger, shared by the batches running in this process. */

@@ -16,7 +16,7 @@ import { classifyMailError, type MailMessage } from './send.js';
 import { RetryableDeliveryError } from '../../queue/delivery-runner.js';
 import { DEFAULT_JOB_OPTIONS } from '../../queue/jobs.js';
 import { newsletterJobIds, type DigestBatchJobData, type DigestJobData } from './jobs.js';
-import { renderError, type NewsletterDeps } from './batch.js';
+import { emittingCompletions, renderError, type NewsletterDeps } from './batch.js';
 
 /** Ledger channel of digests (their rows are not the per-article newsletter's). */
 export const DIGEST_CHANNEL = 'newsletter-digest';
@@ -89,6 +89,11 @@ export async function splitDigest(deps: NewsletterDeps, job: Job<DigestJobData>,
 /** The `digest-batch` job: each subscriber's digest, through the ledger. */
 export async function sendDigestBatch(deps: NewsletterDeps, job: Job<DigestBatchJobData>, token: string | undefined, timeZone: string) {
   const now = deps.now ?? (() => new Date());
+  // One row at a time, each written at once (LEDGER.md step 4), and told to listeners.
+  const complete = emittingCompletions(
+    (key, claimToken, outcome) => deps.deliveries.complete(key, claimToken, outcome, now()),
+    deps.events,
+  );
   const { frequency, targets } = job.data;
   const periodEnd = new Date(job.data.periodEnd);
   const subscribers = (await deps.subscribers.getMany(targets)).filter((s) => s.state === 'confirmed' && s.frequency === frequency);
@@ -129,20 +134,20 @@ export async function sendDigestBatch(deps: NewsletterDeps, job: Job<DigestBatch
     } catch (error) {
       // Rendering again gives the same error: failed, not retried (their mark stays, so the
       // articles are offered again in their next digest).
-      await deps.deliveries.complete(key, claimToken, { state: 'failed', error: renderError(error) }, now());
+      await complete(key, claimToken, { state: 'failed', error: renderError(error) });
       deps.logger.error({ channel: DIGEST_CHANNEL, frequency, target: subscriber.id, error: renderError(error) }, 'digest render failed');
       tally.failed += 1;
       continue;
     }
     try {
       await deps.mailer.send(message);
-      await deps.deliveries.complete(key, claimToken, { state: 'sent', externalId: message.messageId }, now());
+      await complete(key, claimToken, { state: 'sent', externalId: message.messageId });
       await deps.subscribers.setLastDigestAt(subscriber.id, periodEnd);
       tally.sent += 1;
     } catch (error) {
       const classified = classifyMailError(error);
       const state = classified.kind === 'bounce' || lastAttempt ? 'failed' : 'retry';
-      await deps.deliveries.complete(key, claimToken, { state, error: classified.message }, now());
+      await complete(key, claimToken, { state, error: classified.message });
       if (classified.kind === 'bounce') await deps.subscribers.markBounced(subscriber.id, classified.message, now());
       tally[state] += 1;
     }

@@ -103,6 +103,7 @@ export const newsletterModule: ChannelModule<NewsletterServices> = {
               batchSize: ratePlan.batchSize,
               ...(ratePlan.limiter ? { limiter: ratePlan.limiter } : {}),
               logger: core.logger,
+              events: core.events,
               queue,
               timeZone: config.digest.timeZone,
             }),
