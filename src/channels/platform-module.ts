@@ -6,14 +6,9 @@
  */
 import type { ChannelName, Config } from '../../config/load.js';
 import type { Article } from '../domain/article.js';
-import { ImageFetchError } from '../media/image-fetch-error.js';
-import { ImageVariantError } from '../media/image-variant-error.js';
 import type { ImageVariantSpec } from '../media/image-variant.js';
-import { createOutboxChannel } from '../queue/outbox.js';
-import { createPlatformQueue } from '../queue/platform-queue.js';
-import { redisMemory } from '../queue/redis-memory.js';
 import type { PreparedImage } from '../services/images.js';
-import type { Channel, ChannelComposer, ErrorClass } from './channel.js';
+import type { Channel, ChannelComposer } from './channel.js';
 import { modeOf, type ChannelModule } from './module.js';
 
 /** What a live platform client gets from the core. */
@@ -62,6 +57,13 @@ export function createPlatformModule<Post>(
       const { composer, live } = await load(core.config);
       const mode = modeOf(core.config, name, live !== null);
       if (mode === 'off') return { mode, services: { channel: null } };
+      // Loaded here: the module list (read by every CLI command) stays light.
+      const [{ createOutboxChannel }, { createPlatformQueue }, { redisMemory }, { classifyImageError }] = await Promise.all([
+        import('../queue/outbox.js'),
+        import('../queue/platform-queue.js'),
+        import('../queue/redis-memory.js'),
+        import('./image-errors.js'),
+      ]);
       const deps: PlatformDeps = {
         image: (article, spec, sourceUrl) => core.images.variant(article, spec, sourceUrl),
         memory: (key) => redisMemory(core.redis, `${core.config.queuePrefix}:${name}-${key}`),
@@ -79,16 +81,4 @@ export function createPlatformModule<Post>(
       return { mode, queue, services: { channel: channel as Channel } };
     },
   };
-}
-
-/**
- * An image we refused (a private address, not an image, undecodable) is refused again on every
- * attempt: permanent. A time-out or a 5xx from the image's host may pass: retry.
- */
-export function classifyImageError(error: unknown): ErrorClass | null {
-  if (error instanceof ImageFetchError) {
-    return { kind: error.retryable ? 'retry' : 'permanent', message: `article image: ${error.message}` };
-  }
-  if (error instanceof ImageVariantError) return { kind: 'permanent', message: `article image: ${error.message}` };
-  return null;
 }

@@ -1,4 +1,5 @@
 /** Feed branding and limits (pure): what every rendered feed says about the site. */
+import type { Config } from '../../../config/load.js';
 import type { Category } from '../../domain/article.js';
 import type { FeedContext, FeedFormat } from './render.js';
 
@@ -30,5 +31,19 @@ export function feedContext(
     ...(category ? { category } : {}),
     updated,
     generator: 'Syndicate',
+  };
+}
+
+/** Feed branding and limits from Config. */
+export function feedSite(config: Config): FeedSite {
+  return {
+    title: config.site.title,
+    description: config.site.description,
+    language: config.site.language,
+    siteUrl: config.site.url,
+    publicBaseUrl: config.publicBaseUrl,
+    items: config.feeds.items,
+    hubs: config.feeds.hubs,
+    rebuildIntervalMs: config.feeds.rebuildIntervalMs,
   };
 }

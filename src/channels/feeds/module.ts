@@ -1,110 +1,15 @@
 /**
- * The feeds as a channel module. Workers render feeds when articles change (coalesced by
- * FeedBuilder) and store them; API processes keep them in memory (FeedCache), answer polls
- * before Fastify routes anything (fast-path.ts), and drop what a worker announces as changed.
+ * The feeds as a channel module. Light on purpose (every process and CLI command loads the
+ * module list): the renderers, builder and cache in build.ts load when a process builds the channel.
  */
-import type { Config } from '../../../config/load.js';
-import { feedKey } from './document.js';
-import { FeedDocumentStore } from '../../store/feed-documents.js';
-import { typedQueue } from '../../queue/jobs.js';
 import type { ChannelModule } from '../module.js';
-import { FeedBuilder } from './builder.js';
-import { FeedCache } from './cache.js';
-import { feedContext, type FeedSite } from './context.js';
-import { serveCachedFeed } from './fast-path.js';
-import { announceFeedChanges, createFeedsQueue, feedChangesChannel, FEEDS_CHANNEL, WEBSUB_JOB_OPTIONS, type FeedJobs } from './queue.js';
-import { renderFeed } from './render.js';
-import { FEED_CACHE_CONTROL, feedRoutes } from './routes.js';
-import { feedUrls, FEED_FORMATS } from './urls.js';
+import type { FeedsServices } from './build.js';
 
-/** What the feeds' tests and benchmarks reach. */
-export interface FeedsServices {
-  builder: FeedBuilder;
-  documents: FeedDocumentStore;
-}
-
-/** Feed branding and limits from Config. */
-export function feedSite(config: Config): FeedSite {
-  return {
-    title: config.site.title,
-    description: config.site.description,
-    language: config.site.language,
-    siteUrl: config.site.url,
-    publicBaseUrl: config.publicBaseUrl,
-    items: config.feeds.items,
-    hubs: config.feeds.hubs,
-    rebuildIntervalMs: config.feeds.rebuildIntervalMs,
-  };
-}
+export type { FeedsServices } from './build.js';
+export { feedSite } from './context.js';
 
 export const feedsModule: ChannelModule<FeedsServices> = {
-  name: FEEDS_CHANNEL,
-
-  async preview(config) {
-    const site = feedSite(config);
-    return {
-      key: 'feed',
-      render: (article, now) => {
-        const context = feedContext(site, feedUrls(site.publicBaseUrl), undefined, now);
-        return Object.fromEntries(FEED_FORMATS.map((format) => [format, renderFeed(format, [{ article, updatedAt: now }], context)]));
-      },
-    };
-  },
-
-  async build(core) {
-    const { config, redis, logger } = core;
-    const documents = new FeedDocumentStore(core.database);
-    const builder = new FeedBuilder({
-      articles: core.articles,
-      documents,
-      redis,
-      prefix: config.queuePrefix,
-      site: feedSite(config),
-      logger,
-      onChanged: announceFeedChanges(redis, config.queuePrefix, config.feeds.hubs, (data) =>
-        typedQueue<FeedJobs>(core.queue(FEEDS_CHANNEL)).add('websub-ping', data, WEBSUB_JOB_OPTIONS),
-      ),
-    });
-    const cache = new FeedCache(documents, FEED_CACHE_CONTROL);
-    let subscriber: ReturnType<typeof core.connectRedis> | undefined;
-    if (!config.channels.includes(FEEDS_CHANNEL)) return { mode: 'off', services: { builder, documents } };
-
-    return {
-      mode: 'live',
-      queue: createFeedsQueue({
-        articles: core.articles,
-        deliveries: core.deliveries,
-        leaseMs: core.leaseMs,
-        logger,
-        events: core.events,
-        builder,
-        publicBaseUrl: config.publicBaseUrl,
-        hubs: config.feeds.hubs,
-      }),
-      routes: async (app) => app.register(feedRoutes, { cache }),
-      fastPath: (request, response) => serveCachedFeed(cache, request, response),
-      async startApi() {
-        subscriber = core.connectRedis();
-        subscriber.on('error', (error) => logger.warn({ err: error.message }, 'redis subscriber error'));
-        // After a reconnect we may have missed announcements: forget everything.
-        subscriber.on('ready', () => cache.invalidate());
-        subscriber.on('message', (_channel: string, message: string) => {
-          try {
-            cache.invalidate(JSON.parse(message) as string[]);
-          } catch {
-            cache.invalidate();
-          }
-        });
-        await subscriber.subscribe(feedChangesChannel(config.queuePrefix));
-      },
-      async startWorker() {
-        // A fresh database has no rendered feeds yet; readers should get an empty feed, not 404.
-        if (!(await documents.getValidators(feedKey('rss')))) await builder.rebuildEverything();
-      },
-      async close() {
-        subscriber?.disconnect();
-      },
-      services: { builder, documents },
-    };
-  },
+  name: 'feeds',
+  preview: async (config) => (await import('./build.js')).previewFeeds(config),
+  build: async (core) => (await import('./build.js')).buildFeeds(core),
 };

@@ -6,8 +6,6 @@ import { open as openFile } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
-import type { Syndicate } from '../../app.js';
-import type { CliCommand } from '../../cli/command.js';
 import type { Subscriber } from '../../domain/subscriber.js';
 import { CsvHeaderError, exportSubscribersCsv, importSubscribersCsv } from './csv.js';
 import type { SubscriberImporter } from './subscriber-import.js';
@@ -154,27 +152,5 @@ function createProgress(io: SubscribersCommandIo, totalBytes: number): Progress 
       if (rows % PROGRESS_LINE_EVERY === 0) io.stderr(`… ${rows} rows read`);
     },
     stop: () => undefined,
-  };
-}
-
-/**
- * `syndicate subscribers …` as a CLI command; `services` finds the newsletter's store, importer
- * and subscription service in an opened Syndicate.
- */
-export function createSubscribersCommand(services: (syndicate: Syndicate) => SubscribersCommandServices): CliCommand {
-  return {
-    name: 'subscribers',
-    usage: [
-      ['subscribers import <file.csv> [--confirmed]', 'add or update subscribers from a CSV (bad rows reported, skipped)'],
-      ['subscribers export', 'every subscriber as CSV on standard output'],
-    ],
-    ownArguments: true,
-    run: (args, context) =>
-      runSubscribersCommand(args.raw, {
-        open: async () => services(await context.open()),
-        output: process.stdout,
-        stderr: context.io.stderr,
-        terminal: process.stderr.isTTY ? process.stderr : null,
-      }),
   };
 }

@@ -1,15 +1,15 @@
 /**
  * twitter-text must load without core-js's split polyfill, whose feature test puts V8's
- * regular expressions on their slow path for the whole process (src/channels/x/twitter-text.ts).
+ * regular expressions on their slow path for the whole process (src/domain/twitter-text.ts).
  * Checked in a fresh Node process: the test runner's own may have loaded twitter-text already.
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
-const wrapper = fileURLToPath(new URL('../../../../src/channels/x/twitter-text.ts', import.meta.url));
+const wrapper = fileURLToPath(new URL('../../../src/domain/twitter-text.ts', import.meta.url));
 
-describe('twitter-text as X loads it', () => {
+describe('twitter-text as the channels load it', () => {
   it('never runs the split polyfill, and still counts like X', () => {
     const script = `
       import { createRequire } from 'node:module';
