@@ -16,7 +16,8 @@ import type { Article } from '../../domain/article.js';
 import { hashtagsFromTags } from '../../domain/hashtags.js';
 import { cleanLine } from '../../domain/text.js';
 import { facetsFromMarks, utf8Length, type BlueskyFacet } from './facets.js';
-import { countGraphemes, cutToFit, firstGraphemes, fitsBluesky, ELLIPSIS } from './fit.js';
+import { cutToFit, ELLIPSIS } from '../../domain/cut-to-fit.js';
+import { countGraphemes, firstGraphemes, fitsBluesky } from './fit.js';
 import { renderBlueskyTemplate, templateUses, type RenderedText } from './template.js';
 
 /** The channel's name: its queue, ledger rows and key in `article.channels`. */

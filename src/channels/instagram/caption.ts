@@ -6,6 +6,7 @@
  * touched. Pure.
  */
 import { hashtagsFromTags, renderTemplate } from '../graph/template.js';
+import { ELLIPSIS } from '../../domain/cut-to-fit.js';
 
 /** Instagram's caption limit, in UTF-16 code units. */
 export const CAPTION_MAX_LENGTH = 2200;
@@ -19,7 +20,6 @@ export const CAPTION_MAX_MENTIONS = 20;
 const HASHTAG = /(?<![\p{L}\p{N}\p{M}_])[#＃](?=[\p{L}\p{N}\p{M}_])/gu;
 const MENTION = /(?<![\p{L}\p{N}\p{M}_])[@＠](?=[A-Za-z0-9_])/gu;
 const MARKERS = /[#＃@＠]/;
-const ELLIPSIS = '…';
 
 /** How many hashtags Instagram may see in `text`. */
 export function countHashtags(text: string): number {

@@ -12,7 +12,7 @@
  * a request: it uses the defaults, or the limits it is given.
  */
 import type { Article } from '../../domain/article.js';
-import type { Channel, ChannelComposer, Receipt, RetractResult } from '../channel.js';
+import type { Channel, ChannelComposer, CredentialFinding, Receipt, RetractResult } from '../channel.js';
 import { composeMastodonPost, MASTODON_CHANNEL, type MastodonPost } from './compose.js';
 import { classifyMastodonError, MastodonResponseError } from './errors.js';
 import { readStatuses, statusHasText, statusLinksTo, type StatusSummary } from './find.js';
@@ -164,6 +164,27 @@ export function createMastodonChannel(options: MastodonChannelOptions): Channel<
     },
 
     classify: (error) => classifyMastodonError(error, now()),
+
+    async check(): Promise<CredentialFinding> {
+      // Mastodon's access tokens do not expire; they work until revoked.
+      const host = new URL(options.baseUrl).host;
+      try {
+        const answer = await request('GET', '/api/v1/accounts/verify_credentials');
+        const id = jsonField(answer.body, 'id');
+        if (typeof id === 'string' && id !== '') accountId = id;
+        const acct = jsonField(answer.body, 'acct');
+        return { state: 'valid', account: typeof acct === 'string' && acct !== '' ? `@${acct}@${host}` : null, expiresAt: null };
+      } catch (error) {
+        // 403: the token is good but may not read its account (only the write scopes SPEC §5 asks for).
+        if (!(error instanceof MastodonResponseError && error.status === 403)) throw error;
+        return {
+          state: 'valid',
+          account: null,
+          expiresAt: null,
+          note: `the token may not read its account on ${host}: add read:accounts to see whose it is`,
+        };
+      }
+    },
   };
 }
 

@@ -12,8 +12,9 @@ import type { Composed } from '../channel.js';
 import type { Article } from '../../domain/article.js';
 import { hashtagsFromTags } from '../../domain/hashtags.js';
 import { cleanLine } from '../../domain/text.js';
-import { countCodePoints, cutToFit, fitsMastodon, mastodonLength, type MastodonLimits } from './fit.js';
-import { renderMastodonTemplate, templateUses } from './template.js';
+import { cutToFit } from '../../domain/cut-to-fit.js';
+import { countCodePoints, fitsMastodon, mastodonLength, type MastodonLimits } from './fit.js';
+import { renderPostTemplate, templateUses } from '../../domain/post-template.js';
 
 /** The channel's name: its queue, ledger rows and key in `article.channels`. */
 export const MASTODON_CHANNEL = 'mastodon';
@@ -89,7 +90,7 @@ function readAsHashtag(hashtag: string): boolean {
 function fitText(template: string, url: string, parts: StatusParts, limits: MastodonLimits): string | null {
   const fits = (text: string) => fitsMastodon(text, limits);
   const render = (title: string, summary: string, hashtags: readonly string[]) =>
-    renderMastodonTemplate(template, { title, url, summary, hashtags: hashtags.join(' ') });
+    renderPostTemplate(template, { title, url, summary, hashtags: hashtags.join(' ') });
 
   // 1. Hashtags drop first, one at a time from the end.
   if (fits(render(parts.title, parts.summary, []))) {

@@ -24,9 +24,6 @@ export interface MastodonLimits {
 /** Mastodon's own defaults, used until (or unless) the instance tells its own. */
 export const DEFAULT_MASTODON_LIMITS: Readonly<MastodonLimits> = Object.freeze({ maxCharacters: 500, charactersReservedPerUrl: 23 });
 
-/** Appended where text was cut. */
-export const ELLIPSIS = '…';
-
 /** The number of Unicode code points in `text`. */
 export function countCodePoints(text: string): number {
   let count = 0;
@@ -59,69 +56,4 @@ export function mastodonLength(text: string, charactersReservedPerUrl: number): 
 /** True when the instance would accept `text` as a status: not blank, not over the limit. */
 export function fitsMastodon(text: string, limits: MastodonLimits): boolean {
   return text.trim() !== '' && mastodonLength(text, limits.charactersReservedPerUrl) <= limits.maxCharacters;
-}
-
-// Created on first use (nothing runs at import time), with the root locale so every worker
-// cuts the same text the same way.
-let wordSegmenter: Intl.Segmenter | undefined;
-let graphemeSegmenter: Intl.Segmenter | undefined;
-
-// A cut after these reads badly ("Hello,…", "(…"); closing brackets and quotes are fine.
-const POOR_ENDING = /^[\s\p{Ps}\p{Pi}\p{Pd}\p{Po}]+$/u;
-
-/** Where `text` may be cut: the end of every word segment but white space and dangling punctuation. */
-export function wordCutPoints(text: string): number[] {
-  wordSegmenter ??= new Intl.Segmenter('und', { granularity: 'word' });
-  const points: number[] = [];
-  for (const { segment, index } of wordSegmenter.segment(text)) {
-    const end = index + segment.length;
-    if (end < text.length && !POOR_ENDING.test(segment)) points.push(end);
-  }
-  return points;
-}
-
-/** Grapheme ends inside `text`'s first white-space-delimited run: the last resort for one huge word. */
-export function firstRunGraphemeCutPoints(text: string): number[] {
-  graphemeSegmenter ??= new Intl.Segmenter('und', { granularity: 'grapheme' });
-  const runEnd = text.search(/\s/u);
-  const limit = runEnd === -1 ? text.length : runEnd;
-  const points: number[] = [];
-  for (const { segment, index } of graphemeSegmenter.segment(text.slice(0, limit))) {
-    const end = index + segment.length;
-    if (end < limit && !POOR_ENDING.test(segment)) points.push(end);
-  }
-  return points;
-}
-
-/**
- * The status with `text` cut as little as possible: the longest prefix ending at a word
- * boundary (then, if none fits, inside the first word at a grapheme boundary), plus an ellipsis,
- * for which `render` gives a text that `fits`. `null` when not even one grapheme fits.
- */
-export function cutToFit(text: string, render: (part: string) => string, fits: (candidate: string) => boolean): string | null {
-  const byWord = longestFitting(wordCutPoints(text), (end) => render(text.slice(0, end) + ELLIPSIS), fits);
-  if (byWord !== null) return byWord;
-  return longestFitting(firstRunGraphemeCutPoints(text), (end) => render(text.slice(0, end) + ELLIPSIS), fits);
-}
-
-/**
- * Binary search for the last cut point whose text fits. Length grows with the prefix, so the
- * search finds the longest; a link in the cut part can make it shrink again, but every text
- * returned was checked, so such a case costs a few characters, never validity.
- */
-function longestFitting(points: readonly number[], render: (end: number) => string, fits: (candidate: string) => boolean): string | null {
-  let low = 0;
-  let high = points.length - 1;
-  let best: string | null = null;
-  while (low <= high) {
-    const middle = (low + high) >> 1;
-    const candidate = render(points[middle]!);
-    if (fits(candidate)) {
-      best = candidate;
-      low = middle + 1;
-    } else {
-      high = middle - 1;
-    }
-  }
-  return best;
 }

@@ -7,7 +7,7 @@
  */
 import type { Agent } from 'node:http';
 import { ApiResponseError, TwitterApi, type EUploadMimeType, type TweetV2, type TwitterApiReadWrite } from 'twitter-api-v2';
-import type { Channel, Receipt, RetractResult } from '../channel.js';
+import type { Channel, CredentialFinding, Receipt, RetractResult } from '../channel.js';
 import type { Article } from '../../domain/article.js';
 import { createBaseUrlPlugin } from './base-url.js';
 import { composeXPost, X_CHANNEL, type XComposeOptions, type XPost } from './compose.js';
@@ -170,6 +170,13 @@ export function createXChannel(options: XChannelOptions): Channel<XPost> {
     },
 
     classify: (error) => classifyXError(error, now()),
+
+    async check(): Promise<CredentialFinding> {
+      // GET /2/users/me: whose the tokens are. OAuth 1.0a user tokens do not expire; they work until revoked.
+      const me = await client.v2.me();
+      accountId = me.data.id;
+      return { state: 'valid', account: `@${me.data.username}`, expiresAt: null };
+    },
   };
 
   async function deletePost(id: string): Promise<RetractResult> {

@@ -9,9 +9,10 @@
 import type { Composed } from '../channel.js';
 import type { Article } from '../../domain/article.js';
 import { cleanLine } from '../../domain/text.js';
-import { cutToFit, isPostable, weightedLength, X_MAX_WEIGHTED_LENGTH } from './fit.js';
+import { cutToFit } from '../../domain/cut-to-fit.js';
+import { isPostable, weightedLength, X_MAX_WEIGHTED_LENGTH } from './fit.js';
 import { hashtagsFromTags } from './hashtags.js';
-import { renderXTemplate, templateUses } from './template.js';
+import { renderPostTemplate, templateUses } from '../../domain/post-template.js';
 
 /** The channel's name: its queue, ledger rows and key in `article.channels`. */
 export const X_CHANNEL = 'x';
@@ -85,7 +86,7 @@ interface PostParts {
 /** The template filled and fitted, or `null` when even its fixed text does not fit. */
 function fitText(template: string, url: string, parts: PostParts): string | null {
   const render = (title: string, summary: string, hashtags: readonly string[]) =>
-    renderXTemplate(template, { title, url, summary, hashtags: hashtags.join(' ') });
+    renderPostTemplate(template, { title, url, summary, hashtags: hashtags.join(' ') });
 
   // 1. Hashtags drop first, one at a time from the end.
   if (isPostable(render(parts.title, parts.summary, []))) {
@@ -96,13 +97,13 @@ function fitText(template: string, url: string, parts: PostParts): string | null
   }
   // 2. Then the summary (when the template shows it) is cut, keeping the whole title.
   if (parts.summary !== '' && templateUses(template, 'summary')) {
-    const text = cutToFit(parts.summary, (summary) => render(parts.title, summary, []));
+    const text = cutToFit(parts.summary, (summary) => render(parts.title, summary, []), isPostable);
     if (text !== null) return text;
     const withoutSummary = render(parts.title, '', []);
     if (isPostable(withoutSummary)) return withoutSummary;
   }
   // 3. Then the title is cut at a word.
-  const text = cutToFit(parts.title, (title) => render(title, '', []));
+  const text = cutToFit(parts.title, (title) => render(title, '', []), isPostable);
   if (text !== null) return text;
   const bare = render('', '', []);
   return isPostable(bare) ? bare : null;

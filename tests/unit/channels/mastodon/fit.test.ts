@@ -6,7 +6,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { countCodePoints, cutToFit, fitsMastodon, mastodonLength } from '../../../../src/channels/mastodon/fit.js';
+import { cutToFit } from '../../../../src/domain/cut-to-fit.js';
+import { countCodePoints, fitsMastodon, mastodonLength } from '../../../../src/channels/mastodon/fit.js';
 import { findCountedLinks } from '../../../../src/channels/mastodon/url-pattern.js';
 import { countLikeMastodon } from '../../../helpers/fake-mastodon-server.js';
 
