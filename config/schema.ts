@@ -3,6 +3,7 @@
  * `configSchema` turns the raw environment (strings) into a typed object; `load.ts` adds
  * `.env`, `NAME_FILE` secrets and generated secrets, and freezes the result.
  */
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 const bool = (fallback: boolean) =>
@@ -96,10 +97,51 @@ export const configSchema = z.object({
   MAIL_UNSUBSCRIBE_MAILTO: optional.pipe(z.email({ message: 'must be an email address' }).optional()),
   /** Seconds an email's ledger claim lasts: a worker that died is taken over after it. @defaultValue 60 */
   MAIL_LEASE_SECONDS: int(60, 1, 3600),
+  /**
+   * Domain of each email's return path `bounces+<token>@<domain>` (VERP); its MX must hand such
+   * mail to `POST /webhooks/mail`. @defaultValue the domain of MAIL_FROM (else of PUBLIC_BASE_URL)
+   */
+  MAIL_BOUNCE_DOMAIN: optional.pipe(
+    z
+      .string()
+      .regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i, 'must be a domain name such as bounces.example.org')
+      .optional(),
+  ),
   /** Keep the requester's IP address in a subscriber's consent record. @defaultValue false */
   SUBSCRIBE_RECORD_IP: bool(false),
   /** POST /subscribe requests per IP address per minute, all API processes together. @defaultValue 5 */
   SUBSCRIBE_RATE_LIMIT: int(5, 1, 100_000),
+  /** Mailgun's HTTP webhook signing key; without it `POST /webhooks/mailgun` refuses every request. */
+  MAILGUN_WEBHOOK_SIGNING_KEY: optional,
+  /** `user:password` in Postmark's webhook URL (basic auth); without it `POST /webhooks/postmark` refuses every request. */
+  POSTMARK_WEBHOOK_AUTH: optional.pipe(
+    z
+      .string()
+      .regex(/^[^:]+:.+$/, 'must be user:password')
+      .optional(),
+  ),
+  /** Bearer token of `POST /webhooks/mail` (raw DSN and ARF reports); without it that route refuses every request. */
+  INBOUND_TOKEN: optional.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
+  /** SNS topics whose SES notifications are accepted, comma-separated; none: `POST /webhooks/ses` refuses every request. */
+  SES_TOPIC_ARNS: list('').pipe(
+    z.array(
+      z
+        .string()
+        .regex(
+          /^arn:aws(-cn|-us-gov)?:sns:[a-z]{2}(-[a-z]+)+-\d+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$/,
+          'each must be an SNS topic ARN such as arn:aws:sns:eu-west-1:123456789012:ses-reports',
+        ),
+    ),
+  ),
+  /** A CA certificate (PEM) that SNS signing certificates must be issued by; none: any certificate served on sns.<region>.amazonaws.com. */
+  SES_SIGNING_CERT_CA: optional,
+  /**
+   * Whose address a request has (sign-up limit, consent record). `false`: the socket's. A number:
+   * that many proxy hops, counted from the right of X-Forwarded-For. Comma-separated addresses or
+   * CIDR ranges: the proxies whose header is believed. `true`: every hop, so only behind a proxy
+   * that replaces the header. @defaultValue false
+   */
+  TRUST_PROXY: z.string().default('false').transform(parseTrustProxy),
   DKIM_DOMAIN: optional,
   DKIM_SELECTOR: optional,
   DKIM_PRIVATE_KEY: optional,
@@ -144,12 +186,24 @@ export const configSchema = z.object({
   BLUESKY_APP_PASSWORD: optional,
   /** @defaultValue `{title} {url} {hashtags}` */
   BLUESKY_TEMPLATE: z.string().default('{title} {url} {hashtags}'),
+  /** Comma-separated URLs every delivery outcome and article event is POSTed to, signed (SPEC §4). */
+  WEBHOOK_URLS: list('').pipe(z.array(httpUrl)),
+  /** Signs outbound webhooks (HMAC-SHA256). @defaultValue generated into DATA_DIR when WEBHOOK_URLS is set */
+  WEBHOOK_SECRET: optional.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
   /** Allow image URLs on private or loopback addresses (tests only). @defaultValue false */
   MEDIA_ALLOW_PRIVATE: bool(false),
   /** pino level. @defaultValue info */
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Seconds a worker may take to finish its running jobs on SIGTERM. @defaultValue 25 */
   SHUTDOWN_TIMEOUT: int(25, 1, 3600),
+  /** How often the ledger reconciler re-enqueues due rows that have no job (SPEC §4). Seconds. @defaultValue 60 */
+  RECONCILE_INTERVAL_S: int(60, 1, 86_400),
+  /** A worker's lock on a running job (renewed at half); a dead worker's job is taken back after it. Milliseconds. @defaultValue 30000 */
+  JOB_LOCK_MS: int(30_000, 1_000, 3_600_000),
+  /** How often workers look for jobs whose lock expired (stalled: their worker died). Milliseconds. @defaultValue 30000 */
+  JOB_STALLED_INTERVAL_MS: int(30_000, 100, 3_600_000),
+  /** Stalls a job survives; one more fails it ("job stalled more than allowable limit") and its claimed rows. @defaultValue 2 */
+  JOB_MAX_STALLED: int(2, 0, 1000),
 });
 
 export type RawConfig = z.output<typeof configSchema>;
@@ -171,7 +225,39 @@ export const SECRET_VARIABLES = [
   'INSTAGRAM_TOKEN',
   'MASTODON_TOKEN',
   'BLUESKY_APP_PASSWORD',
+  'WEBHOOK_SECRET',
+  'MAILGUN_WEBHOOK_SIGNING_KEY',
+  'POSTMARK_WEBHOOK_AUTH',
+  'INBOUND_TOKEN',
+  'SES_SIGNING_CERT_CA',
 ] as const;
+
+/** TRUST_PROXY as Fastify's `trustProxy` takes it: false, true, a hop count, or addresses and ranges. */
+export type TrustProxy = boolean | number | string[];
+
+const TRUST_PROXY_FORMS = 'must be true, false, a number of proxy hops, or comma-separated IP addresses or CIDR ranges';
+
+function parseTrustProxy(value: string, context: z.RefinementCtx): TrustProxy {
+  const trimmed = value.trim().toLowerCase();
+  if (trimmed === '' || trimmed === 'false' || trimmed === 'no') return false;
+  if (trimmed === 'true' || trimmed === 'yes') return true;
+  if (/^\d+$/.test(trimmed)) {
+    const hops = Number(trimmed);
+    if (hops <= 100) return hops === 0 ? false : hops;
+  }
+  const entries = trimmed.split(',').map((entry) => entry.trim());
+  if (entries.every(isAddressOrRange)) return entries;
+  context.addIssue({ code: 'custom', message: TRUST_PROXY_FORMS });
+  return z.NEVER;
+}
+
+function isAddressOrRange(entry: string): boolean {
+  const [address = '', prefix, ...rest] = entry.split('/');
+  const version = isIP(address);
+  if (version === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (version === 4 ? 32 : 128);
+}
 
 function isTimeZone(name: string): boolean {
   try {

@@ -10,6 +10,7 @@ import { typedQueue } from '../../queue/jobs.js';
 import type { BuiltChannel, ChannelCore, ChannelPreview } from '../module.js';
 import { FeedBuilder } from './builder.js';
 import { FeedCache } from './cache.js';
+import { fitItemContent } from './item-limits.js';
 import { feedContext, feedSite } from './context.js';
 import { serveCachedFeed } from './fast-path.js';
 import { announceFeedChanges, createFeedsQueue, feedChangesChannel, FEEDS_CHANNEL, WEBSUB_JOB_OPTIONS, type FeedJobs } from './queue.js';
@@ -21,6 +22,8 @@ import { feedUrls, FEED_FORMATS } from './urls.js';
 export interface FeedsServices {
   builder: FeedBuilder;
   documents: FeedDocumentStore;
+  /** This process's in-memory feeds (API processes). */
+  cache: FeedCache;
 }
 
 /** Each feed format's entry for the article, for previews. */
@@ -30,7 +33,9 @@ export function previewFeeds(config: Config): ChannelPreview {
     key: 'feed',
     render: (article, now) => {
       const context = feedContext(site, feedUrls(site.publicBaseUrl), undefined, now);
-      return Object.fromEntries(FEED_FORMATS.map((format) => [format, renderFeed(format, [{ article, updatedAt: now }], context)]));
+      // As the feed will carry it: content over the item limit becomes its summary and a link.
+      const item = { article: fitItemContent(article, site.maxItemContentBytes), updatedAt: now };
+      return Object.fromEntries(FEED_FORMATS.map((format) => [format, renderFeed(format, [item], context)]));
     },
   };
 }
@@ -51,7 +56,7 @@ export async function buildFeeds(core: ChannelCore): Promise<BuiltChannel<FeedsS
   });
   const cache = new FeedCache(documents, FEED_CACHE_CONTROL);
   let subscriber: ReturnType<typeof core.connectRedis> | undefined;
-  if (!config.channels.includes(FEEDS_CHANNEL)) return { mode: 'off', services: { builder, documents } };
+  if (!config.channels.includes(FEEDS_CHANNEL)) return { mode: 'off', services: { builder, documents, cache } };
 
   return {
     mode: 'live',
@@ -88,6 +93,14 @@ export async function buildFeeds(core: ChannelCore): Promise<BuiltChannel<FeedsS
     async close() {
       subscriber?.disconnect();
     },
-    services: { builder, documents },
+    metrics: [
+      {
+        name: 'syndicate_feed_rebuilds_total',
+        help: 'Feed rebuilds (the site feeds and the changed category feeds rendered and stored), all workers together',
+        type: 'counter',
+        read: () => [{ value: builder.rebuildCount }],
+      },
+    ],
+    services: { builder, documents, cache },
   };
 }

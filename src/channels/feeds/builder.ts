@@ -10,14 +10,16 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { FeedFormat, FeedItem } from './render.js';
+import type { FeedContext, FeedFormat, FeedItem } from './render.js';
 import { feedContext, type FeedSite } from './context.js';
 import { renderFeed } from './render.js';
 import { buildFeedDocument, feedKey } from './document.js';
+import { FEED_BYTE_LIMIT, FEED_ITEM_CONTENT_LIMIT, fitItemContent, minimumItemBytes } from './item-limits.js';
 import type { ArticleRecord, Category } from '../../domain/article.js';
 import type { ArticleStore } from '../../store/articles.js';
 import type { FeedDocumentStore } from '../../store/feed-documents.js';
 import { feedUrls, FEED_FORMATS } from './urls.js';
+import { keyGroupPrefix } from '../../queue/redis-keys.js';
 
 export interface FeedBuilderDeps {
   articles: ArticleStore;
@@ -65,7 +67,8 @@ export class FeedBuilder {
   rebuildCount = 0;
 
   constructor(private readonly deps: FeedBuilderDeps) {
-    const base = `${deps.prefix}:feeds`;
+    // One hash tag for all of them: MARK_DIRTY and MARK_BUILT use two at once (Redis Cluster).
+    const base = keyGroupPrefix(deps.prefix, 'feeds');
     this.keys = {
       generation: `${base}:generation`,
       built: `${base}:built`,
@@ -165,19 +168,63 @@ export class FeedBuilder {
       limit: this.deps.site.items,
       ...(slug === undefined ? {} : { categorySlug: slug }),
     });
-    const items: FeedItem[] = records.map((record) => ({ article: record, updatedAt: latest(record) }));
+    const itemLimit = this.deps.site.maxItemContentBytes ?? FEED_ITEM_CONTENT_LIMIT;
+    const items: FeedItem[] = records.map((record) => ({ article: fitItemContent(record, itemLimit), updatedAt: latest(record) }));
     const category = slug === undefined ? undefined : findCategory(records, slug);
     const updated = items.reduce((max, item) => (item.updatedAt > max ? item.updatedAt : max), new Date(0));
     const urls = feedUrls(this.deps.site.publicBaseUrl, slug);
     const changed: string[] = [];
     for (const format of FEED_FORMATS) {
-      const body = renderFeed(format, items, feedContext(this.deps.site, urls, category, updated));
       const key = feedKey(format, slug);
-      const document = buildFeedDocument(key, format, body, this.now());
+      const body = await this.renderWithinLimit(key, format, items, feedContext(this.deps.site, urls, category, updated));
+      const document = await buildFeedDocument(key, format, body, this.now());
       if (await this.deps.documents.put(document, this.now())) changed.push(key);
     }
     return changed;
   }
+
+  /**
+   * Renders `items` (newest first), dropping the oldest until the document is within the feed
+   * byte limit. Item counts whose content alone is over the limit are never rendered; the rest
+   * is a binary search, so an oversized feed costs a few renders, each followed by a turn of
+   * the event loop (this may run in the process that serves HTTP).
+   */
+  private async renderWithinLimit(key: string, format: FeedFormat, items: readonly FeedItem[], context: FeedContext): Promise<string> {
+    const limit = this.deps.site.maxFeedBytes ?? FEED_BYTE_LIMIT;
+    let candidate = 0;
+    for (let total = 0; candidate < items.length; candidate++) {
+      total += minimumItemBytes(items[candidate]!.article);
+      if (total > limit) break;
+    }
+    const whole = renderFeed(format, items.slice(0, candidate), context);
+    if (Buffer.byteLength(whole, 'utf8') <= limit && candidate === items.length) return whole;
+    // Invariant: `fits` items fit (none always counts as fitting), `over` items do not.
+    let fits = 0;
+    let over = candidate;
+    let best: string | undefined;
+    if (Buffer.byteLength(whole, 'utf8') <= limit) {
+      fits = candidate;
+      best = whole;
+      over = candidate + 1;
+    }
+    while (over - fits > 1) {
+      await yieldToEventLoop();
+      const middle = (fits + over) >>> 1;
+      const body = renderFeed(format, items.slice(0, middle), context);
+      if (Buffer.byteLength(body, 'utf8') <= limit) {
+        fits = middle;
+        best = body;
+      } else {
+        over = middle;
+      }
+    }
+    this.deps.logger.warn({ key, items: fits, of: items.length, limitBytes: limit }, 'feed over its byte limit: oldest items left out');
+    return best ?? renderFeed(format, items.slice(0, fits), context);
+  }
+}
+
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 function latest(record: ArticleRecord): Date {

@@ -12,6 +12,10 @@ export interface FeedSite {
   items: number;
   hubs: readonly string[];
   rebuildIntervalMs: number;
+  /** Content bytes an item carries in full; over it, its summary and a link. @defaultValue FEED_ITEM_CONTENT_LIMIT (128 KiB) */
+  maxItemContentBytes?: number;
+  /** Bytes of a rendered feed; over it, the oldest items are left out. @defaultValue FEED_BYTE_LIMIT (2 MiB) */
+  maxFeedBytes?: number;
 }
 
 /** The feed-level metadata for one feed (site-wide when `category` is undefined). */

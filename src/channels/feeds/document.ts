@@ -3,28 +3,32 @@
  * validator, computed once when the feed is rebuilt, never per request (SPEC §3).
  */
 import { createHash } from 'node:crypto';
-import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { brotliCompress, constants, gzip } from 'node:zlib';
 import type { FeedFormat } from './feed-model.js';
 import { FEED_CONTENT_TYPES } from './render.js';
 import type { FeedDocument } from '../../domain/feed-document.js';
 
 export type { FeedDocument };
 
+// The callback forms run in libuv's thread pool: a rebuild in a process that also serves HTTP
+// (`syndicate start`) must not stall it for the seconds a multi-megabyte feed takes to compress.
+const gzipAsync = promisify(gzip);
+const brotliCompressAsync = promisify(brotliCompress);
+
 /**
  * Builds the stored form of a rendered feed, with one ETag for the feed text whatever the
  * encoding, so a reader's If-None-Match matches after switching encodings. Strictly, RFC 9110
  * wants a strong validator per representation; that only matters for Range requests, which the
  * HTTP layer must therefore refuse for the compressed bodies (or suffix the ETag per encoding).
+ * Compression happens off the event loop (see above).
  */
-export function buildFeedDocument(key: string, format: FeedFormat, body: string, lastModified: Date): FeedDocument {
+export async function buildFeedDocument(key: string, format: FeedFormat, body: string, lastModified: Date): Promise<FeedDocument> {
   const identity = Buffer.from(body, 'utf8');
   const digest = createHash('sha256').update(identity).digest('base64url');
-  return {
-    key,
-    contentType: FEED_CONTENT_TYPES[format],
-    body: identity,
-    gzip: gzipSync(identity, { level: 9 }),
-    brotli: brotliCompressSync(identity, {
+  const [gzipped, brotli] = await Promise.all([
+    gzipAsync(identity, { level: 9 }),
+    brotliCompressAsync(identity, {
       params: {
         [constants.BROTLI_PARAM_MODE]: constants.BROTLI_MODE_TEXT,
         // Quality 6, not 11: 11 takes ~20× longer (66 ms for a 100 KB feed) for ~20% fewer
@@ -33,10 +37,29 @@ export function buildFeedDocument(key: string, format: FeedFormat, body: string,
         [constants.BROTLI_PARAM_SIZE_HINT]: identity.length,
       },
     }),
+  ]);
+  return {
+    key,
+    contentType: FEED_CONTENT_TYPES[format],
+    body: identity,
+    gzip: gzipped,
+    brotli,
     // 27 base64url characters: 162 bits, far beyond any chance of two feeds colliding.
     etag: `"${digest.slice(0, 27)}"`,
     lastModified: new Date(Math.floor(lastModified.getTime() / 1000) * 1000),
   };
+}
+
+/**
+ * Longest category slug a feed URL may name. Slugs are made at most 80 characters long
+ * (`slugify`); the margin keeps feeds reachable if that ever grows, and anything longer is
+ * refused before the cache or the database sees it.
+ */
+export const MAX_CATEGORY_SLUG_LENGTH = 200;
+
+/** True when `slug` could be a category's slug: non-empty, no `/`, at most {@link MAX_CATEGORY_SLUG_LENGTH}. */
+export function isCategorySlug(slug: string): boolean {
+  return slug !== '' && slug.length <= MAX_CATEGORY_SLUG_LENGTH && !slug.includes('/');
 }
 
 /** The storage key of a feed: `site/rss`, or `category/<slug>/atom` for a category feed. */
@@ -46,4 +69,13 @@ export function feedKey(format: FeedFormat, categorySlug?: string): string {
     throw new RangeError(`not a category slug: ${JSON.stringify(categorySlug)}`);
   }
   return `category/${categorySlug}/${format}`;
+}
+
+/**
+ * The key of the category feed a URL names (`slug` as the URL gave it, decoded), or undefined
+ * when no category can have that slug: for requests, where a stranger picks the slug.
+ */
+export function categoryFeedKey(format: FeedFormat, slug: string): string | undefined {
+  const lower = slug.toLowerCase();
+  return isCategorySlug(lower) ? feedKey(format, lower) : undefined;
 }

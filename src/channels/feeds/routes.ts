@@ -3,7 +3,7 @@
  * request. Pre-compressed bodies, strong ETags per coding, 304 on matching validators.
  */
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { feedKey } from './document.js';
+import { categoryFeedKey, feedKey } from './document.js';
 import type { FeedFormat } from './render.js';
 import { FEED_FILE_NAMES } from './urls.js';
 import { AppError } from '../../errors.js';
@@ -34,8 +34,12 @@ export const feedRoutes: FastifyPluginAsync<FeedRoutesOptions> = async (app, { c
   for (const [format, fileName] of Object.entries(FEED_FILE_NAMES) as Array<[FeedFormat, string]>) {
     const siteKey = feedKey(format);
     app.get(`/${fileName}`, (request, reply) => serve(request, reply, siteKey));
-    app.get<{ Params: { slug: string } }>(`/categories/:slug/${fileName}`, (request, reply) =>
-      serve(request, reply, feedKey(format, request.params.slug.toLowerCase())),
-    );
+    app.get<{ Params: { slug: string } }>(`/categories/:slug/${fileName}`, (request, reply) => {
+      // The router decoded the slug: `a%2Fb`, an empty or an over-long one names no category,
+      // and is refused before the cache or the database sees it.
+      const key = categoryFeedKey(format, request.params.slug);
+      if (key === undefined) throw new AppError('NOT_FOUND', 'no such feed');
+      return serve(request, reply, key);
+    });
   }
 };

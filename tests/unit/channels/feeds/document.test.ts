@@ -8,42 +8,42 @@ const LAST_MODIFIED = new Date('2026-03-02T10:00:00.000Z');
 const body = renderFeed('rss', [makeItem({ title: 'Ünïcödé 日本語 👩‍👩‍👧‍👦' })], makeContext());
 
 describe('buildFeedDocument', () => {
-  it('stores the body as UTF-8 with the content type of its format', () => {
-    const document = buildFeedDocument('site/rss', 'rss', body, LAST_MODIFIED);
+  it('stores the body as UTF-8 with the content type of its format', async () => {
+    const document = await buildFeedDocument('site/rss', 'rss', body, LAST_MODIFIED);
     expect(document.key).toBe('site/rss');
     expect(document.contentType).toBe('application/rss+xml; charset=utf-8');
     expect(document.body.toString('utf8')).toBe(body);
-    expect(buildFeedDocument('site/json', 'json', '{}', LAST_MODIFIED).contentType).toBe('application/feed+json; charset=utf-8');
+    expect((await buildFeedDocument('site/json', 'json', '{}', LAST_MODIFIED)).contentType).toBe('application/feed+json; charset=utf-8');
   });
 
-  it('pre-compresses bodies that decompress to the identity body', () => {
-    const document = buildFeedDocument('site/rss', 'rss', body, LAST_MODIFIED);
+  it('pre-compresses bodies that decompress to the identity body', async () => {
+    const document = await buildFeedDocument('site/rss', 'rss', body, LAST_MODIFIED);
     expect(gunzipSync(document.gzip).equals(document.body)).toBe(true);
     expect(brotliDecompressSync(document.brotli).equals(document.body)).toBe(true);
     expect(document.gzip.length).toBeLessThan(document.body.length);
     expect(document.brotli.length).toBeLessThan(document.body.length);
   });
 
-  it('gives the same body the same ETag, whatever its key or date', () => {
-    const first = buildFeedDocument('site/rss', 'rss', body, LAST_MODIFIED);
-    const second = buildFeedDocument('category/city/rss', 'rss', body, new Date('2027-01-01T00:00:00Z'));
+  it('gives the same body the same ETag, whatever its key or date', async () => {
+    const first = await buildFeedDocument('site/rss', 'rss', body, LAST_MODIFIED);
+    const second = await buildFeedDocument('category/city/rss', 'rss', body, new Date('2027-01-01T00:00:00Z'));
     expect(second.etag).toBe(first.etag);
   });
 
-  it('gives a different body a different ETag', () => {
-    const first = buildFeedDocument('site/rss', 'rss', body, LAST_MODIFIED);
-    const second = buildFeedDocument('site/rss', 'rss', `${body} `, LAST_MODIFIED);
+  it('gives a different body a different ETag', async () => {
+    const first = await buildFeedDocument('site/rss', 'rss', body, LAST_MODIFIED);
+    const second = await buildFeedDocument('site/rss', 'rss', `${body} `, LAST_MODIFIED);
     expect(second.etag).not.toBe(first.etag);
   });
 
-  it('uses a quoted strong validator, never a weak W/ one', () => {
-    const { etag } = buildFeedDocument('site/rss', 'rss', body, LAST_MODIFIED);
+  it('uses a quoted strong validator, never a weak W/ one', async () => {
+    const { etag } = await buildFeedDocument('site/rss', 'rss', body, LAST_MODIFIED);
     expect(etag).toMatch(/^"[A-Za-z0-9_-]{27}"$/);
     expect(etag.startsWith('W/')).toBe(false);
   });
 
-  it('keeps Last-Modified to whole seconds, as HTTP dates carry no milliseconds', () => {
-    const { lastModified } = buildFeedDocument('site/rss', 'rss', body, new Date('2026-03-02T10:00:00.987Z'));
+  it('keeps Last-Modified to whole seconds, as HTTP dates carry no milliseconds', async () => {
+    const { lastModified } = await buildFeedDocument('site/rss', 'rss', body, new Date('2026-03-02T10:00:00.987Z'));
     expect(lastModified.toISOString()).toBe('2026-03-02T10:00:00.000Z');
   });
 });
