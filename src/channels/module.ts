@@ -19,6 +19,7 @@ import type { Database } from '../store/database.js';
 import type { DeliveryStore } from '../store/deliveries.js';
 import type { CliCommand } from '../cli/command.js';
 import type { EventBus } from '../events.js';
+import type { CredentialFinding } from './channel.js';
 
 /** What every module is built from: the process's shared dependencies, built once. */
 export interface ChannelCore {
@@ -46,6 +47,30 @@ export interface ChannelCore {
 /** How a channel runs in this process: against the real service, into the outbox, or not at all. */
 export type ChannelMode = 'live' | 'outbox' | 'off';
 
+/** One series of a channel metric. */
+export interface MetricSample {
+  /** One value per label name. @defaultValue none */
+  labels?: Readonly<Record<string, string>>;
+  value: number;
+}
+
+/** A metric a channel reports: plain numbers, so that no channel depends on prom-client. */
+export interface ChannelMetric {
+  /** Prometheus conventions: `syndicate_…`, base units, `_total` on a counter. */
+  name: string;
+  help: string;
+  /**
+   * `gauge`: `read` runs in the API process at each scrape (subscribers by state, from the
+   * database). `counter`: `read` gives this process's running total (feed rebuilds, counted by
+   * whichever worker made them); each process adds its increase to a total kept in Redis every
+   * few seconds, and the API shows that total.
+   */
+  type: 'gauge' | 'counter';
+  /** @defaultValue none */
+  labelNames?: readonly string[];
+  read(): readonly MetricSample[] | Promise<readonly MetricSample[]>;
+}
+
 /** A module built for this process. */
 export interface BuiltChannel<Services = unknown> {
   mode: ChannelMode;
@@ -61,6 +86,13 @@ export interface BuiltChannel<Services = unknown> {
   startWorker?(): Promise<void>;
   /** Releases what `build` opened. */
   close?(): Promise<void>;
+  /** What the channel reports on `GET /metrics` (src/metrics/ exposes it; the channel only counts). */
+  metrics?: readonly ChannelMetric[];
+  /**
+   * Checks the live channel's credentials with the platform (`syndicate doctor`, the workers'
+   * hourly checks); never throws. Absent when the channel is not live (outbox, off) or has none.
+   */
+  check?(): Promise<CredentialFinding>;
   /** What the channel's own CLI commands and tests reach into (the newsletter's subscriber store…). */
   services: Services;
 }

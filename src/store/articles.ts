@@ -109,6 +109,47 @@ export class ArticleStore {
     return Number(result.numUpdatedRows) > 0;
   }
 
+  /**
+   * Articles still waiting for their fan-out, last changed before `changedBefore`, in id order
+   * after `after`, at most `limit`: every `scheduled` one and, with `withoutDeliveries`, every
+   * `published` one that has no ledger row (its fan-out was lost between marking it published
+   * and writing the rows). The ledger reconciler pages through them.
+   */
+  async listAwaitingFanOut(options: {
+    after: string;
+    limit: number;
+    changedBefore: Date;
+    withoutDeliveries: boolean;
+  }): Promise<Array<{ id: string; state: ArticleState; publishedAt: Date }>> {
+    assertLimit(options.limit);
+    const rows = await this.db
+      .selectFrom('articles')
+      .select(['id', 'state', 'published_at'])
+      .where('id', '>', options.after)
+      .where('updated_at', '<', options.changedBefore.getTime())
+      .where((eb) =>
+        eb.or([
+          eb('state', '=', 'scheduled'),
+          ...(options.withoutDeliveries
+            ? [
+                eb.and([
+                  eb('state', '=', 'published'),
+                  eb.not(
+                    eb.exists(
+                      eb.selectFrom('deliveries').select('deliveries.article_id').whereRef('deliveries.article_id', '=', 'articles.id'),
+                    ),
+                  ),
+                ]),
+              ]
+            : []),
+        ]),
+      )
+      .orderBy('id')
+      .limit(options.limit)
+      .execute();
+    return rows.map((row) => ({ id: row.id, state: row.state as ArticleState, publishedAt: new Date(row.published_at) }));
+  }
+
   /** Retracts the article. @returns true when it was not retracted already. */
   async retract(id: string, now: Date): Promise<boolean> {
     const result = await this.db
@@ -193,6 +234,29 @@ export class ArticleStore {
     return rows.map((row) => row.slug);
   }
 
+  /**
+   * The categories ({ name, slug }) of the `limit` newest published articles, each slug once
+   * with its newest name, newest first. Reads the categories column alone, not the articles.
+   */
+  async listRecentCategories(limit: number): Promise<Category[]> {
+    assertLimit(limit);
+    const rows = await this.db
+      .selectFrom('articles')
+      .select('categories')
+      .where('state', '=', 'published')
+      .orderBy('published_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(limit)
+      .execute();
+    const categories = new Map<string, Category>();
+    for (const row of rows) {
+      for (const category of JSON.parse(row.categories) as Category[]) {
+        if (!categories.has(category.slug)) categories.set(category.slug, category);
+      }
+    }
+    return [...categories.values()];
+  }
+
   /** Every recorded revision of the article, oldest first (empty when there is none). */
   async revisions(id: string): Promise<ArticleRevision[]> {
     const rows = await this.db
@@ -202,6 +266,45 @@ export class ArticleStore {
       .orderBy('revision')
       .execute();
     return rows.map((row) => ({ revision: row.revision, createdAt: new Date(row.created_at) }));
+  }
+
+  /**
+   * {@link list}, but only articles with a delivery in `deliveryState` on a row without a target
+   * (a feed, a social account, a newsletter's plan): the operator's "what failed?" view. The
+   * filter probes each article's few such rows through the ledger's primary key.
+   * @throws InvalidCursorError when `cursor` is malformed.
+   * @throws RangeError when `limit` is not a positive integer.
+   */
+  async listByDeliveryState(options: Omit<ListArticlesOptions, 'state'> & { deliveryState: string }): Promise<ArticlePage> {
+    assertLimit(options.limit);
+    const after = options.cursor ? decodeCursor(options.cursor) : null;
+    let query = this.db
+      .selectFrom('articles')
+      .selectAll()
+      .where((eb) =>
+        eb.exists(
+          eb
+            .selectFrom('deliveries')
+            .select('deliveries.article_id')
+            .whereRef('deliveries.article_id', '=', 'articles.id')
+            .where('deliveries.target', '=', '')
+            .where('deliveries.state', '=', options.deliveryState),
+        ),
+      );
+    if (after !== null) {
+      query = query.where((eb) =>
+        eb.or([eb('published_at', '<', after.publishedAt), eb.and([eb('published_at', '=', after.publishedAt), eb('id', '<', after.id)])]),
+      );
+    }
+    const rows = await query
+      .orderBy('published_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(options.limit + 1)
+      .execute();
+    const page = rows.slice(0, options.limit);
+    const last = page.at(-1);
+    const nextCursor = rows.length > options.limit && last ? encodeCursor(last.published_at, last.id) : null;
+    return { items: page.map(toRecord), nextCursor };
   }
 }
 

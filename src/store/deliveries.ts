@@ -2,7 +2,7 @@
  * The delivery ledger (LEDGER.md): one row per (article, channel, target), claimed with one
  * conditional update and completed with another, so a delivery leaves at most once.
  */
-import type { ExpressionBuilder, Kysely, Selectable } from 'kysely';
+import { sql, type ExpressionBuilder, type Kysely, type Selectable } from 'kysely';
 import { CANCELLABLE_STATES } from '../domain/delivery.js';
 import type { Delivery, DeliveryKey, DeliveryOutcome, DeliveryState } from '../domain/delivery.js';
 import type { Database } from './database.js';
@@ -19,6 +19,30 @@ export type EnsureDeliveryRow = DeliveryKey & {
  * SQLite's and PostgreSQL's bound-parameter limits while keeping statements few.
  */
 export const ENSURE_CHUNK_SIZE = 500;
+
+/**
+ * What makes a row due for the reconciler (LEDGER.md "When Redis forgets"), as cut-off times:
+ * a row that has waited past its cut-off and has no job will not move by itself.
+ */
+export interface DueCutoffs {
+  /** `queued` rows last changed before this. */
+  queuedBefore: Date;
+  /** `retry` rows last changed before this: their back-off has passed. */
+  retryBefore: Date;
+  /** `claimed` rows claimed before this: their claimer's lease has ended. */
+  claimedBefore: Date;
+}
+
+/** An article with due rows on one channel (see {@link DeliveryStore.dueArticles}). */
+export interface DueArticle {
+  articleId: string;
+  /** Whether its row without a target (a feed, an account, a newsletter's plan) is due. */
+  account: boolean;
+  /** How many of its rows with a target (a newsletter's subscribers) are due. */
+  targets: number;
+  /** The due rows' attempts added up: with the counts, whether a job made progress since. */
+  attempts: number;
+}
 
 type DeliveryRow = Selectable<DeliveriesTable>;
 
@@ -281,6 +305,151 @@ export class DeliveryStore {
     for (const row of rows) counts[row.state as DeliveryState] = Number(row.count);
     return counts;
   }
+
+  /**
+   * Articles with rows on `channel` that are due (see {@link DueCutoffs}), in article order after
+   * `afterArticleId`, at most `limit`: the reconciler pages through them.
+   */
+  async dueArticles(channel: string, cutoffs: DueCutoffs, afterArticleId: string, limit: number): Promise<DueArticle[]> {
+    const rows = await this.db
+      .selectFrom('deliveries')
+      .select((eb) => [
+        'article_id',
+        eb.fn.max(eb.case().when('target', '=', '').then(1).else(0).end()).as('account'),
+        eb.fn.sum(eb.case().when('target', '=', '').then(0).else(1).end()).as('targets'),
+        eb.fn.sum('attempts').as('attempts'),
+      ])
+      .where('channel', '=', channel)
+      .where('article_id', '>', afterArticleId)
+      .where((eb) => due(eb, cutoffs))
+      .groupBy('article_id')
+      .orderBy('article_id')
+      .limit(limit)
+      .execute();
+    return rows.map((row) => ({
+      articleId: row.article_id,
+      account: Number(row.account) === 1,
+      targets: Number(row.targets),
+      attempts: Number(row.attempts),
+    }));
+  }
+
+  /**
+   * Ends the article's due rows on `channel` as `failed` with `error`: the reconciler gives up on
+   * them. With `minAttempts`, only rows that have been tried at least that often; with
+   * `keepLastError`, the row's own last error follows `error` (`<error>: <last error>`).
+   * @returns how many rows were failed.
+   */
+  async failDue(
+    articleId: string,
+    channel: string,
+    cutoffs: DueCutoffs,
+    error: string,
+    now: Date,
+    options: { minAttempts?: number; keepLastError?: boolean } = {},
+  ): Promise<number> {
+    const lastError = options.keepLastError ? sql<string>`cast(${error} as text) || coalesce(': ' || last_error, '')` : error;
+    const result = await this.db
+      .updateTable('deliveries')
+      .set({ state: 'failed', last_error: lastError, updated_at: now.getTime() })
+      .where('article_id', '=', articleId)
+      .where('channel', '=', channel)
+      .where((eb) => due(eb, cutoffs))
+      .$if(options.minAttempts !== undefined, (query) => query.where('attempts', '>=', options.minAttempts!))
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  }
+
+  /**
+   * Puts the article's rows with a target whose claim ended before `claimedBefore` back to
+   * `retry` (attempts and last error kept): a newsletter's plan queues batches for `queued` and
+   * `retry` rows only, so a claim its dead claimer left behind must become one of those first.
+   * @returns how many rows were released.
+   */
+  async releaseExpiredClaims(articleId: string, channel: string, claimedBefore: Date, now: Date): Promise<number> {
+    const result = await this.db
+      .updateTable('deliveries')
+      .set({ state: 'retry', updated_at: now.getTime() })
+      .where('article_id', '=', articleId)
+      .where('channel', '=', channel)
+      .where('target', '!=', '')
+      .where('state', '=', 'claimed')
+      .where('claimed_at', '<', claimedBefore.getTime())
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  }
+
+  /**
+   * Ends as `failed` with `error` those of `keys` that are still `claimed`: the job that claimed
+   * them kept killing its worker, so what it held is given up rather than tried forever.
+   * @returns how many rows were failed.
+   */
+  async failClaimed(keys: readonly DeliveryKey[], error: string, now: Date): Promise<number> {
+    const groups = new Map<string, { articleId: string; channel: string; targets: string[] }>();
+    for (const key of keys) {
+      const id = JSON.stringify([key.articleId, key.channel]);
+      const group = groups.get(id) ?? { articleId: key.articleId, channel: key.channel, targets: [] };
+      group.targets.push(key.target);
+      groups.set(id, group);
+    }
+    let failed = 0;
+    for (const { articleId, channel, targets } of groups.values()) {
+      for (let start = 0; start < targets.length; start += ENSURE_CHUNK_SIZE) {
+        const result = await this.db
+          .updateTable('deliveries')
+          .set({ state: 'failed', last_error: error, updated_at: now.getTime() })
+          .where('article_id', '=', articleId)
+          .where('channel', '=', channel)
+          .where('target', 'in', targets.slice(start, start + ENSURE_CHUNK_SIZE))
+          .where('state', '=', 'claimed')
+          .executeTakeFirst();
+        failed += Number(result.numUpdatedRows);
+      }
+    }
+    return failed;
+  }
+
+  /**
+   * The rows without a target (one per channel: a feed, a social account, a newsletter's plan)
+   * of each of `articleIds`, ordered by article then channel: the per-channel states of a page
+   * of articles in one query.
+   */
+  async listAccountRows(articleIds: readonly string[]): Promise<Delivery[]> {
+    const unique = [...new Set(articleIds)];
+    const found: Delivery[] = [];
+    for (let start = 0; start < unique.length; start += ENSURE_CHUNK_SIZE) {
+      const rows = await this.db
+        .selectFrom('deliveries')
+        .selectAll()
+        .where('article_id', 'in', unique.slice(start, start + ENSURE_CHUNK_SIZE))
+        .where('target', '=', '')
+        .orderBy('article_id')
+        .orderBy('channel')
+        .execute();
+      found.push(...rows.map(toDelivery));
+    }
+    return found;
+  }
+
+  /**
+   * The rows addressed to one target (a newsletter subscriber's emails and digests), last
+   * changed first, at most `limit`. No index leads with `target`: this reads the ledger, so it
+   * is for one person's record, not for loops.
+   */
+  async listForTarget(target: string, limit: number): Promise<Delivery[]> {
+    if (!Number.isSafeInteger(limit) || limit < 1) throw new RangeError(`limit must be a positive integer, got ${limit}`);
+    if (target === '') return [];
+    const rows = await this.db
+      .selectFrom('deliveries')
+      .selectAll()
+      .where('target', '=', target)
+      .orderBy('updated_at', 'desc')
+      .orderBy('article_id')
+      .orderBy('channel')
+      .limit(limit)
+      .execute();
+    return rows.map(toDelivery);
+  }
 }
 
 /** The conditional completion of one claimed row, on the database or inside a transaction. */
@@ -324,6 +493,15 @@ function claimable(eb: ExpressionBuilder<Schema, 'deliveries'>, leaseMs: number,
   return eb.or([
     eb('state', 'in', ['queued', 'retry']),
     eb.and([eb('state', '=', 'claimed'), eb('claimed_at', '<', now.getTime() - leaseMs)]),
+  ]);
+}
+
+/** A row the reconciler should look at: waiting past its cut-off, or claimed by a lease that ended. */
+function due(eb: ExpressionBuilder<Schema, 'deliveries'>, cutoffs: DueCutoffs) {
+  return eb.or([
+    eb.and([eb('state', '=', 'queued'), eb('updated_at', '<', cutoffs.queuedBefore.getTime())]),
+    eb.and([eb('state', '=', 'retry'), eb('updated_at', '<', cutoffs.retryBefore.getTime())]),
+    eb.and([eb('state', '=', 'claimed'), eb('claimed_at', '<', cutoffs.claimedBefore.getTime())]),
   ]);
 }
 

@@ -7,17 +7,21 @@ import type { FastifyInstance } from 'fastify';
 import type { Config } from '../../../config/load.js';
 import { PENDING_TTL_MS } from '../../domain/subscriber.js';
 import { SubscriberStore } from '../../store/subscribers.js';
-import { modeOf, type BuiltChannel, type ChannelCore, type ChannelPreview } from '../module.js';
+import { modeOf, type BuiltChannel, type ChannelCore, type ChannelMetric, type ChannelPreview } from '../module.js';
 import { mailRatePlan } from './batch.js';
 import { scheduleDigests } from './digest.js';
 import { createLetters } from './letters.js';
 import { NEWSLETTER_CHANNEL } from './name.js';
 import { createNewsletterQueue, enqueueConfirmation } from './queue.js';
 import { renderArticleEmail, type EmailSite } from './render.js';
-import { createMailer, messageIdDomain, type Mailer } from './send.js';
+import { checkSmtpLogin, createMailer, messageIdDomain, type Mailer } from './send.js';
 import { SubscriberImporter } from './subscriber-import.js';
 import { SubscriptionService } from './subscriptions.js';
-import { createTokenSigner } from './tokens.js';
+import { createRecipientTokens, createTokenSigner } from './tokens.js';
+import { buildDeliverability } from './bounces/wiring.js';
+import type { ReportIntake } from './bounces/intake.js';
+import type { SpamGuard } from './bounces/spam-guard.js';
+import type { Erasure } from './erasure.js';
 
 /** What the `subscribers` commands and the newsletter's tests reach. */
 export interface NewsletterServices {
@@ -27,6 +31,12 @@ export interface NewsletterServices {
   subscriptions: SubscriptionService;
   /** Undefined when the channel is off. */
   mailer: Mailer | undefined;
+  /** Applies bounce and complaint reports (what the `/webhooks/*` routes call). */
+  reports: ReportIntake;
+  /** Pauses the newsletter on spam complaints; `newsletter resume|status`. */
+  spamGuard: SpamGuard;
+  /** `subscribers forget`. */
+  erasure: Erasure;
 }
 
 /** Email branding from Config (SITE_*, MAIL_POSTAL_ADDRESS). */
@@ -66,6 +76,7 @@ export async function buildNewsletter(core: ChannelCore): Promise<BuiltChannel<N
         });
   const tokens = createTokenSigner(config.secretKey);
   const messageDomain = messageIdDomain({ from, publicBaseUrl: config.publicBaseUrl });
+  const recipients = createRecipientTokens(config.secretKey);
   const letters = createLetters({
     site,
     tokens,
@@ -73,8 +84,11 @@ export async function buildNewsletter(core: ChannelCore): Promise<BuiltChannel<N
     listId: `<newsletter.${messageDomain}>`,
     unsubscribeMailto: config.mail.unsubscribeMailto ?? null,
     confirmTtlMs: PENDING_TTL_MS,
+    recipients,
+    bounceDomain: config.mail.bounceDomain ?? messageDomain,
   });
   const queue = () => core.queue(NEWSLETTER_CHANNEL);
+  const deliverability = buildDeliverability(core, { subscribers, tokens: recipients, messageDomain, queue });
   const subscriptions = new SubscriptionService({
     subscribers,
     deliveries: core.deliveries,
@@ -106,12 +120,22 @@ export async function buildNewsletter(core: ChannelCore): Promise<BuiltChannel<N
         }
       : {}),
     // Sign-up pages only where the newsletter is on; loaded with the API only.
-    ...(config.channels.includes(NEWSLETTER_CHANNEL) ? { routes: subscriptionPages } : {}),
+    ...(config.channels.includes(NEWSLETTER_CHANNEL) ? { routes: subscriptionPages, metrics: [subscriberGauge(subscribers)] } : {}),
     startWorker: () => scheduleDigests(queue(), config.digest),
+    // The SMTP login, when mail goes over SMTP (the outbox has no credentials to check).
+    ...(mailer?.mode === 'smtp' && config.mail.smtpUrl ? { check: () => checkSmtpLogin(mailer, config.mail.smtpUrl!) } : {}),
     async close() {
       mailer?.close();
     },
-    services: { subscribers, importer: new SubscriberImporter(core.database), subscriptions, mailer },
+    services: {
+      subscribers,
+      importer: new SubscriberImporter(core.database, { hashAddress: deliverability.hashAddress }),
+      subscriptions,
+      mailer,
+      reports: deliverability.intake,
+      spamGuard: deliverability.spamGuard,
+      erasure: deliverability.erasure,
+    },
   };
 
   async function subscriptionPages(app: FastifyInstance) {
@@ -121,5 +145,18 @@ export async function buildNewsletter(core: ChannelCore): Promise<BuiltChannel<N
       site: { title: site.title, url: site.url, language: site.language },
       rateLimit: { max: config.subscribe.ratePerMinute, timeWindowMs: 60_000, redis: core.redis, keyPrefix: config.queuePrefix },
     });
+    // Bounce and complaint reports (SPEC §3 `/webhooks/*`).
+    await deliverability.routes(app);
   }
+}
+
+/** `syndicate_subscribers{state}`: one count per state, read from the database at each scrape. */
+function subscriberGauge(subscribers: SubscriberStore): ChannelMetric {
+  return {
+    name: 'syndicate_subscribers',
+    help: 'Newsletter subscribers by state (pending, confirmed, unsubscribed, bounced, complained)',
+    type: 'gauge',
+    labelNames: ['state'],
+    read: async () => Object.entries(await subscribers.countByState()).map(([state, value]) => ({ labels: { state }, value })),
+  };
 }
