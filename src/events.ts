@@ -20,7 +20,21 @@ export type SyndicateEvent =
   /** An email sent again after a claim whose outcome was lost (LEDGER.md "Email"). */
   | { type: 'delivery.ambiguous_resend'; key: DeliveryKey }
   | { type: 'article.published'; articleId: string }
-  | { type: 'article.retracted'; articleId: string };
+  | { type: 'article.retracted'; articleId: string }
+  /**
+   * A channel's credentials were checked with its platform (hourly in workers, see
+   * credentials/credential-monitor.ts). `ok`: they work; `expiresAt`: when they stop (null: never,
+   * or not known) — what `syndicate_credential_expiry_seconds{channel}` shows.
+   */
+  | {
+      type: 'credential.checked';
+      channel: string;
+      ok: boolean;
+      /** `valid`, `refused`, or `unknown` (the platform could not be asked). */
+      state: 'valid' | 'refused' | 'unknown';
+      account: string | null;
+      expiresAt: Date | null;
+    };
 
 export type EventListener = (event: SyndicateEvent) => void;
 

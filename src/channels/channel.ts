@@ -32,6 +32,23 @@ export type ErrorClass =
   /** Anything else that will not get better by retrying. */
   | { kind: 'permanent'; message: string };
 
+/**
+ * What a credentials check found (`syndicate doctor`, the workers' hourly checks). `refused`:
+ * the platform said no, nothing goes out until someone fixes them; `unknown`: the platform
+ * could not be asked (network, 5xx, time-out), so nothing is known either way.
+ */
+export type CredentialFinding =
+  | {
+      state: 'valid';
+      /** Whom they belong to (`@handle`, a Page's name…), when the platform says. */
+      account: string | null;
+      /** When they stop working; null when they do not expire (or the platform does not say). */
+      expiresAt: Date | null;
+      /** Worth knowing, not blocking (a scope missing for reconciliation…). */
+      note?: string;
+    }
+  | { state: 'refused' | 'unknown'; message: string };
+
 /** How a retraction went. `manual_action`: the platform's API cannot delete it; a person must. */
 export type RetractResult = 'retracted' | 'manual_action';
 
@@ -50,6 +67,11 @@ export interface Channel<Post = unknown> {
   classify(error: unknown): ErrorClass;
   /** A JSON view of the post for `POST /api/preview` (text, weighted length, image variant…). */
   preview(post: Post): Record<string, unknown>;
+  /**
+   * Asks the platform whether the credentials work, whose they are and when they expire. Throws
+   * what the platform threw (`classify` tells a refusal from an outage).
+   */
+  check?(): Promise<CredentialFinding>;
 }
 
 /** The parts of a channel that need no credentials: previews and the outbox use them. */

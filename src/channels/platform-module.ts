@@ -8,7 +8,7 @@ import type { ChannelName, Config } from '../../config/load.js';
 import type { Article } from '../domain/article.js';
 import type { ImageVariantSpec } from '../media/image-variant.js';
 import type { PreparedImage } from '../services/images.js';
-import type { Channel, ChannelComposer } from './channel.js';
+import type { Channel, ChannelComposer, CredentialFinding } from './channel.js';
 import { modeOf, type ChannelModule } from './module.js';
 
 /** What a live platform client gets from the core. */
@@ -78,7 +78,24 @@ export function createPlatformModule<Post>(
         health: core.health,
         classifyLocal: classifyImageError,
       });
-      return { mode, queue, services: { channel: channel as Channel } };
+      const liveChannel = mode === 'live' ? (channel as Channel) : null;
+      return {
+        mode,
+        queue,
+        ...(liveChannel?.check ? { check: () => checkCredentials(liveChannel) } : {}),
+        services: { channel: channel as Channel },
+      };
     },
   };
+}
+
+/** The channel's own check, with what it threw classified: an `auth` refusal, or not knowing. */
+export async function checkCredentials(channel: Channel): Promise<CredentialFinding> {
+  try {
+    if (!channel.check) return { state: 'unknown', message: 'this channel cannot check its credentials' };
+    return await channel.check();
+  } catch (error) {
+    const classified = channel.classify(error);
+    return { state: classified.kind === 'auth' ? 'refused' : 'unknown', message: classified.message };
+  }
 }

@@ -9,6 +9,7 @@ import type { Syndicate } from '../app.js';
 import { CHANNEL_MODULES } from '../channels/modules.js';
 import { AppError } from '../errors.js';
 import { UsageError, type CliCommand, type CliIo } from './command.js';
+import { doctorCommand } from './commands/doctor.js';
 import { migrateCommand } from './commands/migrate.js';
 import { previewCommand } from './commands/preview.js';
 import { publishCommand } from './commands/publish.js';
@@ -18,6 +19,12 @@ import { apiCommand, startCommand, workerCommand } from './commands/serve.js';
 import { statusCommand } from './commands/status.js';
 
 export type { CliIo } from './command.js';
+
+/**
+ * How long a one-shot command's SQLite statements wait for a running service's write lock
+ * (the service's own wait is short: it must not freeze). Waiting here blocks nobody else.
+ */
+const CLI_BUSY_TIMEOUT_MS = 15_000;
 
 /** Every command: the core ones, then each channel's. */
 export const COMMANDS: readonly CliCommand[] = [
@@ -31,6 +38,7 @@ export const COMMANDS: readonly CliCommand[] = [
   retryCommand,
   ...CHANNEL_MODULES.flatMap((module) => module.commands ?? []),
   migrateCommand,
+  doctorCommand,
 ];
 
 function usageText(commands: readonly CliCommand[]): string {
@@ -98,8 +106,12 @@ export async function main(argv: string[], io: CliIo = defaultIo): Promise<numbe
     const logger = createLogger(command.longLived ? config.logLevel : 'warn', command.longLived ? undefined : process.stderr);
     if (command.longLived) printSecrets(generated, config, io);
     const open = async (): Promise<Syndicate> => {
-      const { createSyndicate } = await import('../app.js');
-      syndicate ??= await createSyndicate(config, logger);
+      const [{ createSyndicate }, { waitForLocks }] = await Promise.all([import('../app.js'), import('../store/database.js')]);
+      if (!syndicate) {
+        syndicate = await createSyndicate(config, logger);
+        // `subscribers import` while the service sends used to fail with "database is locked".
+        if (!command.longLived) await waitForLocks(syndicate.database, CLI_BUSY_TIMEOUT_MS);
+      }
       return syndicate;
     };
     return await command.run({ ...parsed, raw: rest }, { config, logger, io, open });

@@ -97,9 +97,11 @@ describe('syndicate start + publish', () => {
   });
 
   it('shows status, refuses bad usage with exit 2 and bad input with exit 1', () => {
-    const status = run(['status', 'harbour-bridge-reopens'], env);
+    const status = run(['status', 'harbour-bridge-reopens', '--json'], env);
     expect(status.status).toBe(0);
     expect(JSON.parse(status.stdout)).toMatchObject({ id: 'harbour-bridge-reopens', deliveries: { feeds: { state: 'sent' } } });
+    // For people: a table, a column per channel.
+    expect(run(['status'], env).stdout).toMatch(/harbour-bridge-reopens\s+Harbour bridge reopens.*✓ sent/);
     expect(run([], env).status).toBe(2);
     expect(run(['frobnicate'], env).status).toBe(2);
     expect(run(['publish'], env).status).toBe(2);

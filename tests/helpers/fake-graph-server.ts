@@ -3,7 +3,9 @@
  * (`/vXX.X/` prefix, `{"error": {message, type, code, error_subcode, fbtrace_id}}` bodies,
  * form-encoded POSTs, access tokens in the query or body), with the state behind them: Page
  * posts, Instagram containers that go IN_PROGRESS → FINISHED after some status reads, media,
- * and the publishing quota. Scripting: `failNext` (errors with usage headers, dropped
+ * the publishing quota, `GET /debug_token` (a token's validity and expiry, see `setTokenInfo`) and
+ * accounts' fields (`GET /{page-id}?fields=name`, `GET /{ig-user-id}?fields=username`, see
+ * `setAccount`). Scripting: `failNext` (errors with usage headers, dropped
  * connections, slow answers) and `dropResponseAfterStore` (the post is made, the answer lost).
  * Real: HTTP, the client, the channel. Faked: Meta.
  */
@@ -19,6 +21,20 @@ export interface FakeGraphOptions {
   accessTokens?: readonly string[];
   /** Status reads a new container answers IN_PROGRESS to before its outcome. @defaultValue 2 */
   pollsUntilFinished?: number;
+}
+
+/** What `GET /debug_token` says of a token (see `setTokenInfo`). */
+export interface FakeTokenInfo {
+  /** @defaultValue true (false for a token outside `accessTokens`, or past `expiresAt`) */
+  valid?: boolean;
+  /** @defaultValue never (`expires_at: 0`) */
+  expiresAt?: Date;
+  /** @defaultValue not said (`data_access_expires_at: 0`) */
+  dataAccessExpiresAt?: Date;
+  /** @defaultValue 'PAGE' */
+  type?: 'PAGE' | 'USER';
+  /** @defaultValue pages_manage_posts, pages_read_engagement, instagram_basic, instagram_content_publish */
+  scopes?: string[];
 }
 
 /** One request as the server saw it. */
@@ -102,6 +118,10 @@ export interface FakeGraphServer {
   setContainerOutcome(outcome: Container['outcome'], polls?: number): void;
   /** Requests with this method and path. */
   requestsTo(method: string, path: string | RegExp): RecordedRequest[];
+  /** What `GET /debug_token?input_token=<token>` answers for `token` from now on. */
+  setTokenInfo(token: string, info: FakeTokenInfo): void;
+  /** The fields `GET /{id}` answers for an account (a Page's `name`, an Instagram user's `username`). */
+  setAccount(id: string, fields: Record<string, string>): void;
   close(): Promise<void>;
 }
 
@@ -172,12 +192,41 @@ export async function startFakeGraphServer(options: FakeGraphOptions = {}): Prom
   const quota = { usage: 0, total: 100, durationSeconds: 86_400 };
   const failures: Array<{ method: string; path: string | RegExp; failure: Failure; left: number }> = [];
   const drops: Array<{ path: string | RegExp | undefined; left: number }> = [];
+  const tokenInfo = new Map<string, FakeTokenInfo>();
+  const accounts = new Map<string, Record<string, string>>();
   let containerOutcome: Container['outcome'] = 'FINISHED';
   let pollsUntilDone = options.pollsUntilFinished ?? 2;
   let nextId = 1000;
   const newId = () => String(++nextId);
 
+  /** Graph's debug_token: `data` with is_valid, expires_at and data_access_expires_at (Unix seconds, 0 for none). */
+  function debugToken(input: string): Answer {
+    const info = tokenInfo.get(input) ?? {};
+    const seconds = (date: Date | undefined) => (date ? Math.floor(date.getTime() / 1000) : 0);
+    const expired = info.expiresAt !== undefined && info.expiresAt.getTime() <= Date.now();
+    const known = !options.accessTokens || options.accessTokens.includes(input);
+    if (input === '' || !known || info.valid === false || expired) {
+      const message = expired
+        ? 'Error validating access token: Session has expired.'
+        : 'Invalid OAuth access token - Cannot parse access token';
+      return ok({ data: { is_valid: false, scopes: [], error: { code: 190, message } } });
+    }
+    return ok({
+      data: {
+        app_id: '100000000000001',
+        type: info.type ?? 'PAGE',
+        application: 'Syndicate',
+        is_valid: true,
+        issued_at: Math.floor(Date.now() / 1000) - 3600,
+        expires_at: seconds(info.expiresAt),
+        data_access_expires_at: seconds(info.dataAccessExpiresAt),
+        scopes: info.scopes ?? ['pages_manage_posts', 'pages_read_engagement', 'instagram_basic', 'instagram_content_publish'],
+      },
+    });
+  }
+
   function route(method: string, segments: string[], params: Record<string, string>): Answer {
+    if (method === 'GET' && segments.length === 1 && segments[0] === 'debug_token') return debugToken(params.input_token ?? '');
     const [id = '', edge, ...rest] = segments;
     if (rest.length > 0 || id === '') return fail(400, 2500, 'Unknown path components');
     const now = new Date();
@@ -267,6 +316,8 @@ export async function startFakeGraphServer(options: FakeGraphOptions = {}): Prom
     if (method !== 'GET') return fail(400, 100, `Unsupported ${method.toLowerCase()} request.`);
     if (post) return ok(pick({ ...post }, params.fields));
     if (item) return ok(pick({ ...item }, params.fields));
+    const account = accounts.get(id);
+    if (account) return ok(pick({ id, ...account }, params.fields));
     if (container) {
       const done = container.statusReads >= container.pollsUntilDone;
       container.statusReads++;
@@ -359,6 +410,12 @@ export async function startFakeGraphServer(options: FakeGraphOptions = {}): Prom
       pollsUntilDone = polls;
     },
     requestsTo: (method, path) => requests.filter((entry) => entry.method === method && matches(path, entry.path)),
+    setTokenInfo(token, info) {
+      tokenInfo.set(token, info);
+    },
+    setAccount(id, fields) {
+      accounts.set(id, fields);
+    },
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.closeAllConnections();

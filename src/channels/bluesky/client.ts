@@ -10,7 +10,7 @@
  * record it finds there when it is this article's post.
  */
 import { AtUri, XRPCError, type BlobRef } from '@atproto/api';
-import type { Channel, ChannelComposer, Receipt, RetractResult } from '../channel.js';
+import type { Channel, ChannelComposer, CredentialFinding, Receipt, RetractResult } from '../channel.js';
 import type { Article } from '../../domain/article.js';
 import { BLUESKY_CHANNEL, composeBlueskyPost, type BlueskyComposeOptions, type BlueskyPost } from './compose.js';
 import { BlueskyImageError, BlueskyRecordKeyError, classifyBlueskyError } from './errors.js';
@@ -160,6 +160,13 @@ export function createBlueskyChannel(options: BlueskyChannelOptions): Channel<Bl
     },
 
     classify: (error) => classifyBlueskyError(error, now()),
+
+    async check(): Promise<CredentialFinding> {
+      // The live session (created once, refreshed since): an hourly check logs in no more than posts do.
+      // App passwords do not expire; the session's own tokens are refreshed as they run out.
+      const { data } = await session.run((agent) => agent.com.atproto.server.getSession());
+      return { state: 'valid', account: `@${data.handle} (${data.did})`, expiresAt: null };
+    },
   };
 }
 

@@ -4,7 +4,7 @@
  */
 import type { Channel, ChannelComposer, Receipt, RetractResult } from '../channel.js';
 import { classifyGraphError, type ClassifyOptions } from '../graph/classify.js';
-import { createGraphClient, edgeData, stringField, type GraphEndpoint } from '../graph/client.js';
+import { checkGraphCredentials, createGraphClient, edgeData, stringField, type GraphEndpoint } from '../graph/client.js';
 import { GraphResponseError } from '../graph/errors.js';
 import { sameUrl, textMentionsUrl } from '../graph/match.js';
 import { composeFacebookPost, FACEBOOK_CHANNEL, type FacebookComposeOptions, type FacebookPost } from './compose.js';
@@ -94,5 +94,11 @@ export function createFacebookChannel(options: FacebookChannelOptions): Channel<
     },
 
     classify: (error) => classifyGraphError(error, options),
+
+    check: () =>
+      checkGraphCredentials(graph, options.pageToken, async () => {
+        const name = stringField(await graph.get(options.pageId, { fields: 'name' }), 'name');
+        return name ? `${name} (Page ${options.pageId})` : `Page ${options.pageId}`;
+      }),
   };
 }

@@ -6,6 +6,7 @@
  * The access token travels in the query (GET, DELETE) or the form body (POST), as Graph's
  * documentation shows; no error message or property ever includes it.
  */
+import type { CredentialFinding } from '../channel.js';
 import { GraphApiError, GraphNetworkError, GraphResponseError, readGraphErrorBody, type GraphRequestInfo } from './errors.js';
 import { parseUsageHeaders } from './usage.js';
 
@@ -142,4 +143,57 @@ export function edgeData(object: GraphObject): GraphObject[] | null {
   const data = object.data;
   if (!Array.isArray(data)) return null;
   return data.filter((item): item is GraphObject => typeof item === 'object' && item !== null && !Array.isArray(item));
+}
+
+/** What Graph's `debug_token` says of an access token. */
+export interface GraphTokenInfo {
+  isValid: boolean;
+  /** When the token expires; null for one that does not (`expires_at: 0`, a long-lived Page token). */
+  expiresAt: Date | null;
+  /** When the data access it carries ends (the person must use the app again); null when Graph does not say. */
+  dataAccessExpiresAt: Date | null;
+  /** Graph's reason when the token is not valid. */
+  message: string | null;
+}
+
+/**
+ * `GET /debug_token?input_token=<token>`, asked with the token itself: no app secret is
+ * configured, and Graph lets a token inspect itself.
+ */
+export async function debugToken(graph: GraphClient, token: string): Promise<GraphTokenInfo> {
+  const answer = await graph.get('debug_token', { input_token: token });
+  const data = answer.data;
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+    throw new GraphResponseError({ method: 'GET', path: '/debug_token' }, 'no data object');
+  }
+  const fields = data as GraphObject;
+  const error = fields.error as GraphObject | undefined;
+  return {
+    isValid: fields.is_valid === true,
+    expiresAt: unixTime(fields.expires_at),
+    dataAccessExpiresAt: unixTime(fields.data_access_expires_at),
+    message: error && typeof error === 'object' ? (stringField(error, 'message') ?? null) : null,
+  };
+}
+
+/** The earlier of a token's two ends: after either, posting stops working. */
+export function tokenExpiry(info: GraphTokenInfo): Date | null {
+  const ends = [info.expiresAt, info.dataAccessExpiresAt].filter((date): date is Date => date !== null);
+  return ends.length === 0 ? null : new Date(Math.min(...ends.map((date) => date.getTime())));
+}
+
+/**
+ * A Facebook or Instagram channel's credentials check: the token as `debug_token` sees it (valid,
+ * when it expires), then `whose()` reads the account it posts as (which also proves the token
+ * may read it).
+ */
+export async function checkGraphCredentials(graph: GraphClient, token: string, whose: () => Promise<string>): Promise<CredentialFinding> {
+  const info = await debugToken(graph, token);
+  if (!info.isValid) return { state: 'refused', message: info.message ?? 'Graph says the access token is not valid' };
+  return { state: 'valid', account: await whose(), expiresAt: tokenExpiry(info) };
+}
+
+/** Graph's Unix seconds; 0 (or nothing) means "never" or "not said". */
+function unixTime(value: unknown): Date | null {
+  return typeof value === 'number' && Number.isFinite(value) && value > 0 ? new Date(value * 1000) : null;
 }

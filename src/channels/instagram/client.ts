@@ -8,7 +8,7 @@
 import type { Article } from '../../domain/article.js';
 import type { Channel, ChannelComposer, Receipt } from '../channel.js';
 import type { ClassifyOptions } from '../graph/classify.js';
-import { createGraphClient, type GraphEndpoint } from '../graph/client.js';
+import { checkGraphCredentials, createGraphClient, stringField, type GraphEndpoint } from '../graph/client.js';
 import { GraphApiError } from '../graph/errors.js';
 import { textMentionsUrl } from '../graph/match.js';
 import { countHashtags, countMentions } from './caption.js';
@@ -174,5 +174,11 @@ export function createInstagramChannel(options: InstagramChannelOptions): Channe
     retract: async () => 'manual_action',
 
     classify: (error) => classifyInstagramError(error, { now, rateLimitBackoffMs: options.rateLimitBackoffMs }),
+
+    check: () =>
+      checkGraphCredentials(graph, options.token, async () => {
+        const username = stringField(await graph.get(options.userId, { fields: 'username' }), 'username');
+        return username ? `@${username} (${options.userId})` : `Instagram account ${options.userId}`;
+      }),
   };
 }
