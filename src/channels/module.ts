@@ -26,7 +26,10 @@ export interface ChannelCore {
   config: Config;
   logger: Logger;
   database: Database;
-  /** The shared connection for commands (not for blocking reads or subscriptions). */
+  /**
+   * The shared connection for commands: it fails fast (no offline queue, a 1 s command time-out)
+   * so a request never hangs on a Redis that is away. Not for blocking reads or subscriptions.
+   */
   redis: Redis;
   /** A new connection, for a subscriber or a worker; the caller closes it. */
   connectRedis(): Redis;

@@ -12,6 +12,7 @@ import type { ArticleStore } from '../store/articles.js';
 import type { DeliveryStore } from '../store/deliveries.js';
 import type { RateLimiter } from './jobs.js';
 import type { EventBus } from '../events.js';
+import { retryWhileBusy } from '../store/database.js';
 
 export interface DeliveryRunnerDeps {
   articles: ArticleStore;
@@ -101,7 +102,8 @@ export async function runDelivery(
 
   const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
   const final: DeliveryOutcome = outcome.state === 'retry' && lastAttempt ? { state: 'failed', error: outcome.error } : outcome;
-  const recorded = await deps.deliveries.complete(key, claimToken, final, now());
+  // Step 4 must land: a completion lost to a lock would leave the row claimed (a re-send later).
+  const recorded = await retryWhileBusy(() => deps.deliveries.complete(key, claimToken, final, now()));
   deps.logger[final.state === 'sent' || final.state === 'skipped' ? 'info' : 'warn'](
     {
       articleId: key.articleId,

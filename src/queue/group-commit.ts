@@ -6,6 +6,7 @@
  */
 import type { DeliveryKey, DeliveryOutcome } from '../domain/delivery.js';
 import type { DeliveryStore } from '../store/deliveries.js';
+import { retryWhileBusy } from '../store/database.js';
 
 export type Complete = (key: DeliveryKey, token: string, outcome: DeliveryOutcome) => Promise<boolean>;
 
@@ -24,7 +25,8 @@ export function groupCommit(deliveries: DeliveryStore, now: () => Date): Complet
     const batch = waiting;
     waiting = [];
     try {
-      const applied = await deliveries.completeMany(batch, now());
+      // A lock held past SQLite's short busy timeout must not leave rows claimed.
+      const applied = await retryWhileBusy(() => deliveries.completeMany(batch, now()));
       batch.forEach((entry, i) => entry.resolve(applied[i]!));
     } catch (error) {
       for (const entry of batch) entry.reject(error);

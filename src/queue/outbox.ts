@@ -17,7 +17,8 @@ export function createOutboxChannel<Post>(composer: ChannelComposer<Post>, outbo
     compose: (article) => composer.compose(article),
     preview: (post) => composer.preview(post),
     async send(post, article) {
-      await mkdir(dir, { recursive: true });
+      // Owner only: posts may carry links with tokens.
+      await mkdir(dir, { recursive: true, mode: 0o700 });
       const record = {
         channel: composer.name,
         articleId: article.id,
@@ -25,7 +26,7 @@ export function createOutboxChannel<Post>(composer: ChannelComposer<Post>, outbo
         writtenAt: new Date().toISOString(),
         post: composer.preview(post),
       };
-      await writeFile(fileOf(article.id), `${JSON.stringify(record, null, 2)}\n`);
+      await writeFile(fileOf(article.id), `${JSON.stringify(record, null, 2)}\n`, { mode: 0o600 });
       return receiptOf(article.id);
     },
     async find(article) {

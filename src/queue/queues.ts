@@ -1,12 +1,20 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { DEFAULT_JOB_OPTIONS, PUBLISH_QUEUE } from './jobs.js';
+import { queueKeyPrefix } from './redis-keys.js';
 
-/** The queues this process talks to, each created on first use: the publish queue and one per channel. */
+/**
+ * The queues this process talks to, each created on first use: the publish queue and one per
+ * channel. Each queue's keys carry its own hash tag ({@link queueKeyPrefix}), for Redis Cluster.
+ */
 export class Queues {
   private readonly created = new Map<string, Queue>();
   private readonly enabled = new Set<string>();
 
+  /**
+   * @param connection a command connection shared by every queue
+   * @param prefix the deployment's key prefix (QUEUE_PREFIX)
+   */
   constructor(
     private readonly connection: Redis,
     readonly prefix: string,
@@ -20,7 +28,15 @@ export class Queues {
   channel(name: string): Queue {
     let queue = this.created.get(name);
     if (!queue) {
-      queue = new Queue(name, { connection: this.connection, prefix: this.prefix, defaultJobOptions: DEFAULT_JOB_OPTIONS });
+      queue = new Queue(name, {
+        connection: this.connection,
+        prefix: queueKeyPrefix(this.prefix, name),
+        defaultJobOptions: DEFAULT_JOB_OPTIONS,
+        // A Queue made while Redis is away would otherwise wait for it on every call; workers
+        // and `doctor` still check the server's version.
+        skipWaitingForReady: true,
+        skipVersionCheck: true,
+      });
       this.created.set(name, queue);
     }
     return queue;

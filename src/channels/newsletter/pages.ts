@@ -174,6 +174,21 @@ export function renderConfirmedPage(site: PageSite, result: 'confirmed' | 'alrea
   return layout(site, 'Subscription confirmed', `<p>${escapeHtml(text)}</p>`);
 }
 
+/**
+ * The confirmation page: shows the address and one button posting to `action`. The GET that
+ * shows it confirms nothing: mail scanners follow every link in a message.
+ */
+export function renderConfirmPage(site: PageSite, email: string, action: string): string {
+  return layout(
+    site,
+    'Confirm your subscription',
+    `<p>Send the newsletter to <strong>${escapeHtml(email)}</strong>? One click and it is done.</p>
+<form method="post" action="${escapeHtml(action)}">
+<button type="submit">Confirm my subscription</button>
+</form>`,
+  );
+}
+
 /** A confirm or unsubscribe link that cannot be used: `expired` (410) or not valid (400). */
 export function renderLinkProblemPage(site: PageSite, problem: 'invalid' | 'expired', purpose: 'confirm' | 'unsubscribe'): string {
   if (problem === 'expired') {

@@ -11,6 +11,7 @@ import { AppError } from '../../errors.js';
 import {
   renderCheckInboxPage,
   renderConfirmedPage,
+  renderConfirmPage,
   renderLinkProblemPage,
   renderRateLimitedPage,
   renderSubscribePage,
@@ -37,6 +38,11 @@ export interface SubscriptionHandlers {
    * AppError('TOKEN_EXPIRED') (410) for an expired one.
    */
   confirm(token: string): Promise<'confirmed' | 'already'>;
+  /**
+   * For the confirmation page: the address, and whether it is confirmed already. Confirms
+   * nothing (mail scanners fetch links). Throws like confirm, also for a pending request that expired.
+   */
+  confirmTarget(token: string): Promise<{ email: string; status: 'pending' | 'confirmed' }>;
   /** For the unsubscribe page: the address, to show the reader what they are leaving. Throws like confirm. */
   unsubscribeTarget(token: string): Promise<{ email: string }>;
   /** Effective at once (also cancels queued emails). Idempotent. Throws like confirm. */
@@ -71,7 +77,7 @@ export const MAX_TOKEN_LENGTH = 512;
 const CONTENT_SECURITY_POLICY =
   "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 const HTML = 'text/html; charset=utf-8';
-/** One-click bodies are a few bytes; anything bigger is not a mail client. */
+/** One-click and confirm-button bodies are a few bytes; anything bigger is not a mail client or our form. */
 const UNSUBSCRIBE_BODY_LIMIT = 64 * 1024;
 const SUBSCRIBE_BODY_LIMIT = 64 * 1024;
 
@@ -214,10 +220,13 @@ export const subscriptionRoutes: FastifyPluginAsync<SubscriptionRoutesOptions> =
     );
   });
 
+  // A page with one button: mail scanners prefetch GET links, so the GET itself confirms nobody.
   app.get('/confirm/:token', async (request: TokenRequest, reply) => {
-    const result = await handlers.confirm(readToken(request));
-    if (wantsJson(request)) return reply.send({ status: result });
-    return sendHtml(reply, 200, renderConfirmedPage(site, result));
+    const token = readToken(request);
+    const target = await handlers.confirmTarget(token);
+    if (wantsJson(request)) return reply.send(target);
+    if (target.status === 'confirmed') return sendHtml(reply, 200, renderConfirmedPage(site, 'already'));
+    return sendHtml(reply, 200, renderConfirmPage(site, target.email, `/confirm/${encodeURIComponent(token)}`));
   });
 
   // A page with one button: mail scanners prefetch GET links, so the GET itself changes nothing.
@@ -229,10 +238,16 @@ export const subscriptionRoutes: FastifyPluginAsync<SubscriptionRoutesOptions> =
   });
 
   await app.register(async (oneClick: FastifyInstance) => {
-    // RFC 8058: the token alone is the authority. Whatever body a mail client sends
-    // (urlencoded, multipart, text, nothing) is read up to a small limit and ignored.
+    // RFC 8058 (and the confirm button): the token alone is the authority. Whatever body a mail
+    // client or the page sends (urlencoded, multipart, text, nothing) is read up to a small limit and ignored.
     oneClick.removeAllContentTypeParsers();
     oneClick.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: UNSUBSCRIBE_BODY_LIMIT }, (_request, _body, done) => done(null));
+    // Double opt-in: idempotent, and the subscriber's consent is recorded with its time.
+    oneClick.post('/confirm/:token', { bodyLimit: UNSUBSCRIBE_BODY_LIMIT }, async (request: TokenRequest, reply) => {
+      const result = await handlers.confirm(readToken(request));
+      if (wantsJson(request)) return reply.send({ status: result });
+      return sendHtml(reply, 200, renderConfirmedPage(site, result));
+    });
     oneClick.post('/unsubscribe/:token', { bodyLimit: UNSUBSCRIBE_BODY_LIMIT }, async (request: TokenRequest, reply) => {
       await handlers.unsubscribe(readToken(request));
       if (wantsJson(request)) return reply.send({ status: 'unsubscribed' });

@@ -1,10 +1,10 @@
 /**
  * Subscriptions: what the public routes /subscribe, /confirm/:token and /unsubscribe/:token
  * do. Double opt-in: a request makes a pending subscriber and queues a confirmation email;
- * only the signed link in that email confirms. An unsubscribe cancels the subscriber's
+ * only a POST to the signed link in that email confirms (its GET shows a button). An unsubscribe cancels the subscriber's
  * queued emails at once, also in batches already queued.
  */
-import { parseSubscription, type Subscriber } from '../../domain/subscriber.js';
+import { isPendingExpired, parseSubscription, type Subscriber } from '../../domain/subscriber.js';
 import { AppError } from '../../errors.js';
 import type { TokenPurpose, TokenSigner } from './tokens.js';
 import type { ArticleStore } from '../../store/articles.js';
@@ -27,20 +27,40 @@ export interface SubscriptionServiceDeps {
 
 /** Categories offered on the form: those of the newest published articles. */
 const CATEGORY_SOURCE_ARTICLES = 500;
+/** At most this many categories on the form (the newest first), so the page stays a form. */
+const MAX_FORM_CATEGORIES = 200;
+/** How long the form's categories are kept: GET /subscribe is public and may be hit hard. */
+export const CATEGORIES_CACHE_MS = 60_000;
 
 export class SubscriptionService {
   private readonly now: () => Date;
+  /** The form's categories and when they were read; one entry, so bounded. */
+  private categoryCache: { at: number; value: Promise<{ slug: string; name: string }[]> } | null = null;
 
   constructor(private readonly deps: SubscriptionServiceDeps) {
     this.now = deps.now ?? (() => new Date());
   }
 
+  /** Categories offered on the form, by name; read at most once per {@link CATEGORIES_CACHE_MS}. */
   async categories(): Promise<{ slug: string; name: string }[]> {
-    const names = new Map<string, string>();
-    for (const article of await this.deps.articles.listPublished({ limit: CATEGORY_SOURCE_ARTICLES })) {
-      for (const category of article.categories) if (!names.has(category.slug)) names.set(category.slug, category.name);
-    }
-    return [...names].map(([slug, name]) => ({ slug, name })).sort((a, b) => a.name.localeCompare(b.name));
+    const now = this.now().getTime();
+    const cached = this.categoryCache;
+    if (cached && now - cached.at >= 0 && now - cached.at < CATEGORIES_CACHE_MS) return cached.value;
+    // Concurrent requests share one read; a failed read is not kept.
+    const value = this.readCategories();
+    this.categoryCache = { at: now, value };
+    value.catch(() => {
+      if (this.categoryCache?.value === value) this.categoryCache = null;
+    });
+    return value;
+  }
+
+  private async readCategories(): Promise<{ slug: string; name: string }[]> {
+    const categories = await this.deps.articles.listRecentCategories(CATEGORY_SOURCE_ARTICLES);
+    return categories
+      .slice(0, MAX_FORM_CATEGORIES)
+      .map(({ slug, name }) => ({ slug, name }))
+      .sort((a, b) => a.name.localeCompare(b.name));
   }
 
   /** The same outcome for every valid address, known or not: nothing to enumerate. */
@@ -66,6 +86,19 @@ export class SubscriptionService {
     if (result === 'missing') throw new AppError('SUBSCRIPTION_TOKEN_INVALID', 'this link is not valid');
     // Expired, or unsubscribed/bounced since: an old link must not sign anyone up again.
     throw new AppError('TOKEN_EXPIRED', 'this confirmation link has expired; please subscribe again');
+  }
+
+  /** What the confirmation page shows; confirms nothing. Throws like {@link confirm}. */
+  async confirmTarget(token: string): Promise<{ email: string; status: 'pending' | 'confirmed' }> {
+    const subscriberId = await this.verify(token, 'confirm');
+    const subscriber = await this.deps.subscribers.get(subscriberId);
+    if (!subscriber) throw new AppError('SUBSCRIPTION_TOKEN_INVALID', 'this link is not valid');
+    if (subscriber.state === 'confirmed') return { email: subscriber.email, status: 'confirmed' };
+    // Expired, or unsubscribed/bounced since: the button would not work, so say so now.
+    if (subscriber.state !== 'pending' || isPendingExpired(subscriber, this.now())) {
+      throw new AppError('TOKEN_EXPIRED', 'this confirmation link has expired; please subscribe again');
+    }
+    return { email: subscriber.email, status: 'pending' };
   }
 
   async unsubscribeTarget(token: string): Promise<{ email: string }> {

@@ -99,7 +99,7 @@ describe.each(['sqlite', 'postgres'] as const)('newsletter on %s', (database) =>
     );
   }
 
-  it('double opt-in: the request mails a confirmation link, the link confirms, then articles arrive', async () => {
+  it('double opt-in: the request mails a confirmation link, its button confirms, then articles arrive', async () => {
     const email = `reader-${database}@example.org`;
     const response = await t.app.inject({ method: 'POST', url: '/subscribe', payload: { email, frequency: 'immediate' } });
     expect(response.statusCode).toBe(202);
@@ -114,9 +114,14 @@ describe.each(['sqlite', 'postgres'] as const)('newsletter on %s', (database) =>
     await settled(before);
     expect(sink.messages).toHaveLength(1);
 
-    const confirm = await t.app.inject({ method: 'GET', url: link![1]! });
+    // Following the link (as a mail scanner does) shows a button and confirms nothing.
+    const page = await t.app.inject({ method: 'GET', url: link![1]! });
+    expect(page.statusCode).toBe(200);
+    expect(page.body).toContain(`action="${link![1]!}"`);
+    expect((await t.syndicate.channel(newsletterModule).services.subscribers.getByEmail(email))?.state).toBe('pending');
+    const confirm = await t.app.inject({ method: 'POST', url: link![1]! });
     expect(confirm.statusCode).toBe(200);
-    expect((await t.app.inject({ method: 'GET', url: link![1]! })).statusCode).toBe(200); // idempotent
+    expect((await t.app.inject({ method: 'POST', url: link![1]! })).statusCode).toBe(200); // idempotent
     expect((await t.syndicate.channel(newsletterModule).services.subscribers.getByEmail(email))?.state).toBe('confirmed');
 
     const after = await publish();
@@ -385,6 +390,11 @@ describe('subscription links and schedules', () => {
     expect((await t.syndicate.channel(newsletterModule).services.subscribers.get(subscriber.id))?.state).toBe('pending');
 
     expect((await get(`/confirm/${confirm}`)).statusCode).toBe(200);
+    expect((await t.syndicate.channel(newsletterModule).services.subscribers.get(subscriber.id))?.state).toBe('pending'); // a GET confirms nobody
+    const post = (url: string) => t.app.inject({ method: 'POST', url, headers: { accept: 'application/json' } });
+    expect((await post(`/confirm/${forged}`)).statusCode).toBe(400);
+    expect((await post(`/confirm/${expired}`)).statusCode).toBe(410);
+    expect((await post(`/confirm/${confirm}`)).statusCode).toBe(200);
     expect((await t.syndicate.channel(newsletterModule).services.subscribers.get(subscriber.id))?.state).toBe('confirmed');
   });
 });

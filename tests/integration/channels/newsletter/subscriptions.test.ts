@@ -1,19 +1,31 @@
 /**
- * The newsletter's public routes over HTTP: sign-up, confirmation, one-click unsubscribe.
+ * The newsletter's public routes over HTTP: sign-up, confirmation, one-click unsubscribe; and
+ * the SubscriptionService's sign-up form categories.
  * Real: Fastify (inject), the routes and pages, @fastify/formbody, @fastify/rate-limit (in memory,
- * and on the test Redis for the shared limit). Faked: the SubscriptionHandlers (they record their
- * calls); the app's other dependencies are stand-ins that throw if touched.
+ * and on the test Redis for the shared limit), the logger; SQLite and the stores for the
+ * categories. Faked: the SubscriptionHandlers (they record their calls); the app's other
+ * dependencies are stand-ins that throw if touched.
  */
 import { randomUUID } from 'node:crypto';
+import { Writable } from 'node:stream';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { DomUtils, parseDocument } from 'htmlparser2';
 import { Redis } from 'ioredis';
+import type { KyselyPlugin } from 'kysely';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { AppError, type ErrorDetail } from '../../../../src/errors.js';
 import { buildApp } from '../../../../src/http/app.js';
 import { subscriptionRoutes, type SubscribeRateLimit, type SubscriptionHandlers } from '../../../../src/channels/newsletter/routes.js';
-import { createLogger } from '../../../../src/logger.js';
+import { CATEGORIES_CACHE_MS, SubscriptionService } from '../../../../src/channels/newsletter/subscriptions.js';
+import { createTokenSigner } from '../../../../src/channels/newsletter/tokens.js';
+import { createLogger, type Logger } from '../../../../src/logger.js';
+import { ArticleStore } from '../../../../src/store/articles.js';
+import type { Database } from '../../../../src/store/database.js';
+import { DeliveryStore } from '../../../../src/store/deliveries.js';
+import { SubscriberStore } from '../../../../src/store/subscribers.js';
+import { databaseTargets } from '../../../helpers/database.js';
 import { TEST_REDIS_URL } from '../../../helpers/redis.js';
+import { articleRecord, minutesAfter, T0 } from '../../store/article-records.js';
 
 const KNOWN = 'known@example.test';
 
@@ -63,6 +75,12 @@ class FakeSubscriptions implements SubscriptionHandlers {
     return this.lookUp(token).outcome === 'already' ? ('already' as const) : ('confirmed' as const);
   }
 
+  async confirmTarget(token: string) {
+    this.calls.push({ method: 'confirmTarget', args: [token] });
+    const entry = this.lookUp(token);
+    return { email: entry.email, status: entry.outcome === 'already' ? ('confirmed' as const) : ('pending' as const) };
+  }
+
   async unsubscribeTarget(token: string) {
     this.calls.push({ method: 'unsubscribeTarget', args: [token] });
     return { email: this.lookUp(token).email };
@@ -89,13 +107,15 @@ afterAll(async () => {
 });
 
 /** The app with the newsletter's routes over fake handlers (`subscriptions: undefined`: without them). */
-async function build(overrides: { subscriptions?: SubscriptionHandlers | undefined; subscribeRateLimit?: SubscribeRateLimit } = {}) {
+async function build(
+  overrides: { subscriptions?: SubscriptionHandlers | undefined; subscribeRateLimit?: SubscribeRateLimit; logger?: Logger } = {},
+) {
   const handlers = new FakeSubscriptions();
   const subscriptions = 'subscriptions' in overrides ? overrides.subscriptions : handlers;
   const rateLimit = overrides.subscribeRateLimit ?? { max: 1000, timeWindowMs: 60_000 };
   const site = { title: 'The Harbour <Times>', url: 'https://news.test/', language: 'en-AU' };
   const app = await buildApp({
-    logger: createLogger('silent'),
+    logger: overrides.logger ?? createLogger('silent'),
     publisherToken: 'test-publisher-token-0123456789',
     publicBaseUrl: 'https://news.test',
     articles: unused('articles'),
@@ -451,64 +471,123 @@ describe('rate limit on POST /subscribe', () => {
   });
 });
 
-describe('GET /confirm/:token', () => {
-  async function withTokens() {
+describe('/confirm/:token', () => {
+  async function withTokens(email = 'a@b.test') {
     const built = await build();
-    built.handlers.tokens.set('tok-new', { email: 'a@b.test', outcome: 'confirmed' });
-    built.handlers.tokens.set('tok-already', { email: 'a@b.test', outcome: 'already' });
-    built.handlers.tokens.set('tok-expired', { email: 'a@b.test', outcome: 'expired' });
-    built.handlers.tokens.set('tok-legacy', { email: 'a@b.test', outcome: 'legacy-invalid' });
+    built.handlers.tokens.set('tok-new', { email, outcome: 'confirmed' });
+    built.handlers.tokens.set('tok-already', { email, outcome: 'already' });
+    built.handlers.tokens.set('tok-expired', { email, outcome: 'expired' });
+    built.handlers.tokens.set('tok-legacy', { email, outcome: 'legacy-invalid' });
     return built;
   }
 
-  it('confirms with a 200 page, also when already confirmed', async () => {
-    const { app, handlers } = await withTokens();
-    for (const token of ['tok-new', 'tok-already']) {
-      const response = await app.inject({ method: 'GET', url: `/confirm/${token}` });
-      expect(response.statusCode).toBe(200);
-      expectPageHeaders(response);
-      expectUsablePage(response.body);
-      expect(page(response.body).text).toMatch(/confirmed/i);
-    }
-    expect(handlers.calledWith('confirm')).toEqual([['tok-new'], ['tok-already']]);
+  it('GET shows the address and one button posting to the same URL, and confirms nobody (mail scanners follow links)', async () => {
+    const { app, handlers } = await withTokens('"<script>alert(1)</script>"@example.test');
+    const response = await app.inject({ method: 'GET', url: '/confirm/tok-new' });
+    expect(response.statusCode).toBe(200);
+    expectPageHeaders(response);
+    expectUsablePage(response.body);
+    expect(response.body).not.toContain('<script');
+    const { named, text } = page(response.body);
+    expect(text).toContain('"<script>alert(1)</script>"@example.test');
+    const forms = named('form');
+    expect(forms).toHaveLength(1);
+    expect(forms[0]!.attribs).toMatchObject({ method: 'post', action: '/confirm/tok-new' });
+    expect(named('button')).toHaveLength(1);
+    expect(handlers.calledWith('confirm')).toEqual([]);
+    expect(handlers.calledWith('confirmTarget')).toEqual([['tok-new']]);
   });
 
-  it('answers JSON when asked', async () => {
+  it('GET says so when the address is confirmed already, without a button', async () => {
+    const { app, handlers } = await withTokens();
+    const response = await app.inject({ method: 'GET', url: '/confirm/tok-already' });
+    expect(response.statusCode).toBe(200);
+    expectUsablePage(response.body);
+    expect(page(response.body).text).toMatch(/already confirmed/i);
+    expect(page(response.body).named('form')).toEqual([]);
+    expect(handlers.calledWith('confirm')).toEqual([]);
+  });
+
+  it('GET answers JSON when asked, confirming nobody', async () => {
+    const { app, handlers } = await withTokens();
+    const pending = await app.inject({ method: 'GET', url: '/confirm/tok-new', headers: { accept: 'application/json' } });
+    expect(pending.json()).toEqual({ email: 'a@b.test', status: 'pending' });
+    const already = await app.inject({ method: 'GET', url: '/confirm/tok-already', headers: { accept: 'application/json' } });
+    expect(already.json()).toEqual({ email: 'a@b.test', status: 'confirmed' });
+    expect(handlers.calledWith('confirm')).toEqual([]);
+  });
+
+  it.each([
+    ["the page's form (urlencoded, empty)", FORM, ''],
+    ['no body', {}, undefined],
+    ['text/plain', { 'content-type': 'text/plain' }, 'anything'],
+  ] as Array<[string, Record<string, string>, string | undefined]>)(
+    'POST with %s confirms with a 200 page, also when already confirmed',
+    async (_name, headers, payload) => {
+      const { app, handlers } = await withTokens();
+      for (const token of ['tok-new', 'tok-already']) {
+        const response = await app.inject({
+          method: 'POST',
+          url: `/confirm/${token}`,
+          headers,
+          ...(payload === undefined ? {} : { payload }),
+        });
+        expect(response.statusCode).toBe(200);
+        expectPageHeaders(response);
+        expectUsablePage(response.body);
+        expect(page(response.body).text).toMatch(/confirmed/i);
+      }
+      expect(handlers.calledWith('confirm')).toEqual([['tok-new'], ['tok-already']]);
+    },
+  );
+
+  it('POST answers JSON when asked', async () => {
     const { app } = await withTokens();
-    const response = await app.inject({ method: 'GET', url: '/confirm/tok-already', headers: { accept: 'application/json' } });
+    const response = await app.inject({ method: 'POST', url: '/confirm/tok-already', headers: { accept: 'application/json' } });
     expect(response.json()).toEqual({ status: 'already' });
   });
 
-  it('answers an invalid token with a 400 page, and an expired one with a 410 page linking to /subscribe', async () => {
-    const { app } = await withTokens();
-    for (const token of ['forged', 'tok-legacy']) {
-      const invalid = await app.inject({ method: 'GET', url: `/confirm/${token}` });
-      expect(invalid.statusCode, token).toBe(400);
-      expectPageHeaders(invalid);
-      expectUsablePage(invalid.body);
-      expect(page(invalid.body).text).toMatch(/not valid/i);
-    }
-    const expired = await app.inject({ method: 'GET', url: '/confirm/tok-expired' });
-    expect(expired.statusCode).toBe(410);
-    expectPageHeaders(expired);
-    expectUsablePage(expired.body);
-    expect(page(expired.body).text).toMatch(/subscribe again/i);
-    expect(
-      page(expired.body)
-        .named('a')
-        .map((a) => a.attribs.href),
-    ).toContain('/subscribe');
-  });
+  it.each(['GET', 'POST'] as const)(
+    '%s answers an invalid token with a 400 page, and an expired one with a 410 page linking to /subscribe',
+    async (method) => {
+      const { app, handlers } = await withTokens();
+      for (const token of ['forged', 'tok-legacy']) {
+        const invalid = await app.inject({ method, url: `/confirm/${token}` });
+        expect(invalid.statusCode, token).toBe(400);
+        expectPageHeaders(invalid);
+        expectUsablePage(invalid.body);
+        expect(page(invalid.body).text).toMatch(/not valid/i);
+      }
+      const expired = await app.inject({ method, url: '/confirm/tok-expired' });
+      expect(expired.statusCode).toBe(410);
+      expectPageHeaders(expired);
+      expectUsablePage(expired.body);
+      expect(page(expired.body).text).toMatch(/subscribe again/i);
+      expect(
+        page(expired.body)
+          .named('a')
+          .map((a) => a.attribs.href),
+      ).toContain('/subscribe');
+      if (method === 'GET') expect(handlers.calledWith('confirm')).toEqual([]);
+    },
+  );
 
-  it('answers token errors in the catalogue format to JSON clients', async () => {
+  it.each(['GET', 'POST'] as const)('%s answers token errors in the catalogue format to JSON clients', async (method) => {
     const { app } = await withTokens();
     const accept = { accept: 'application/json' };
-    const invalid = await app.inject({ method: 'GET', url: '/confirm/tok-legacy', headers: accept });
+    const invalid = await app.inject({ method, url: '/confirm/tok-legacy', headers: accept });
     expect(invalid.statusCode).toBe(400);
     expect(invalid.json().error.code).toBe('SUBSCRIPTION_TOKEN_INVALID');
-    const expired = await app.inject({ method: 'GET', url: '/confirm/tok-expired', headers: accept });
+    const expired = await app.inject({ method, url: '/confirm/tok-expired', headers: accept });
     expect(expired.statusCode).toBe(410);
     expect(expired.json().error.code).toBe('TOKEN_EXPIRED');
+  });
+
+  it('POST refuses an oversized body with 413', async () => {
+    const { app, handlers } = await withTokens();
+    const response = await app.inject({ method: 'POST', url: '/confirm/tok-new', headers: FORM, payload: 'x'.repeat(100 * 1024) });
+    expect(response.statusCode).toBe(413);
+    expect(handlers.calledWith('confirm')).toEqual([]);
   });
 });
 
@@ -604,6 +683,7 @@ describe('token length', () => {
     const token = 'a'.repeat(512);
     handlers.tokens.set(token, { email: 'a@b.test', outcome: 'confirmed' });
     expect((await app.inject({ method: 'GET', url: `/confirm/${token}` })).statusCode).toBe(200);
+    expect((await app.inject({ method: 'POST', url: `/confirm/${token}` })).statusCode).toBe(200);
   });
 
   it.each([513, 2000])('refuses a %i-character token with 400 without calling the handlers', async (length) => {
@@ -611,6 +691,7 @@ describe('token length', () => {
     const token = 'a'.repeat(length);
     for (const [method, url] of [
       ['GET', `/confirm/${token}`],
+      ['POST', `/confirm/${token}`],
       ['GET', `/unsubscribe/${token}`],
       ['POST', `/unsubscribe/${token}`],
     ] as const) {
@@ -628,5 +709,126 @@ describe('without subscription handlers', () => {
   it('serves none of the routes', async () => {
     const { app } = await build({ subscriptions: undefined });
     expect((await app.inject({ method: 'GET', url: '/subscribe' })).statusCode).toBe(404);
+  });
+});
+
+describe('logs of failing token routes', () => {
+  it('never carry the confirm or unsubscribe token of a request that failed with a 5xx', async () => {
+    const lines: string[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        lines.push(chunk.toString());
+        done();
+      },
+    });
+    const broken = new FakeSubscriptions();
+    broken.confirm =
+      broken.confirmTarget =
+      broken.unsubscribeTarget =
+      broken.unsubscribe =
+        async () => {
+          throw new Error('the store fell over');
+        };
+    const { app } = await build({ subscriptions: broken, logger: createLogger('info', sink) });
+    const token = 'c.c2VjcmV0LXN1YnNjcmliZXI.ZXhwaXJlcw.c2lnbmF0dXJlLW9mLXRoZS10b2tlbg';
+
+    for (const [method, url] of [
+      ['GET', `/confirm/${token}`],
+      ['POST', `/confirm/${token}`],
+      ['GET', `/unsubscribe/${token}?utm_source=mail`],
+      ['POST', `/unsubscribe/${token}`],
+    ] as const) {
+      expect((await app.inject({ method, url })).statusCode, `${method} ${url}`).toBe(500);
+    }
+
+    const logged = lines.join('');
+    expect(lines.length).toBeGreaterThanOrEqual(4);
+    expect(logged).not.toContain(token);
+    expect(logged).toContain('/confirm/[redacted]');
+    expect(logged).toContain('/unsubscribe/[redacted]');
+  });
+});
+
+describe('SubscriptionService categories (the sign-up form)', () => {
+  const target = databaseTargets().find((t) => t.name === 'sqlite')!;
+  const opened: Database[] = [];
+  afterEach(async () => {
+    await Promise.all(opened.splice(0).map((database) => database.close()));
+  });
+
+  /** The service over a real database, with every SQL statement the article store sends recorded. */
+  async function service(now: { value: Date }) {
+    const database = await target.open();
+    opened.push(database);
+    const statements: string[] = [];
+    const recorder: KyselyPlugin = {
+      transformQuery(args) {
+        statements.push(database.db.getExecutor().compileQuery(args.node, args.queryId).sql);
+        return args.node;
+      },
+      transformResult: async (args) => args.result,
+    };
+    const articles = new ArticleStore(database);
+    const subscriptions = new SubscriptionService({
+      subscribers: new SubscriberStore(database),
+      deliveries: new DeliveryStore(database),
+      articles: new ArticleStore({ ...database, db: database.db.withPlugin(recorder) }),
+      tokens: createTokenSigner('test-secret-key-for-the-categories'),
+      enqueueConfirmation: null,
+      recordIp: false,
+      now: () => now.value,
+    });
+    return { articles, subscriptions, statements };
+  }
+
+  const publishedWith = (id: string, minutes: number, categories: Array<{ name: string; slug: string }>) =>
+    articleRecord(id, {
+      state: 'published',
+      publishedAt: minutesAfter(T0, minutes),
+      categories,
+      contentHtml: `<p>${'long body '.repeat(500)}</p>`,
+    });
+
+  it('offers the categories of published articles by name, each once, reading the category column alone', async () => {
+    const { articles, subscriptions, statements } = await service({ value: T0 });
+    await articles.insert(
+      publishedWith('older', 1, [
+        { name: 'Politics (old name)', slug: 'politics' },
+        { name: 'Arts', slug: 'arts' },
+      ]),
+    );
+    await articles.insert(
+      publishedWith('newer', 2, [
+        { name: 'Politics', slug: 'politics' },
+        { name: 'Food & Drink', slug: 'food-drink' },
+      ]),
+    );
+    await articles.insert(articleRecord('draft', { state: 'scheduled', categories: [{ name: 'Secret Plans', slug: 'secret-plans' }] }));
+
+    expect(await subscriptions.categories()).toEqual([
+      { slug: 'arts', name: 'Arts' },
+      { slug: 'food-drink', name: 'Food & Drink' },
+      { slug: 'politics', name: 'Politics' },
+    ]);
+    expect(statements.length).toBeGreaterThan(0);
+    for (const statement of statements) {
+      expect(statement).not.toMatch(/content_html|"articles"\.\*|select \*/i);
+    }
+  });
+
+  it('reads them at most once a minute, however many times the form is shown', async () => {
+    const now = { value: T0 };
+    const { articles, subscriptions, statements } = await service(now);
+    await articles.insert(publishedWith('first', 1, [{ name: 'Arts', slug: 'arts' }]));
+    await subscriptions.categories();
+    await articles.insert(publishedWith('second', 2, [{ name: 'Science', slug: 'science' }]));
+
+    const shown = await Promise.all(Array.from({ length: 20 }, () => subscriptions.categories()));
+    expect(shown.every((categories) => categories.map((c) => c.slug).join() === 'arts')).toBe(true);
+    expect(statements).toHaveLength(1);
+
+    now.value = new Date(T0.getTime() + CATEGORIES_CACHE_MS + 1);
+    expect((await subscriptions.categories()).map((c) => c.slug)).toEqual(['arts', 'science']);
+    expect(statements).toHaveLength(2);
   });
 });
