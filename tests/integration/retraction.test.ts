@@ -20,7 +20,8 @@ describe('retraction of a queued delivery', () => {
     await t.syndicate.service.submit({ id: 'pulled', url: 'https://news.test/pulled', title: 'Pulled story' });
     const key = { articleId: 'pulled', channel: 'feeds', target: '' };
     await waitFor(async () => (await t.syndicate.deliveries.get(key))?.state === 'queued', 5000, 'the queued row');
-    expect(await t.syndicate.queues.channel('feeds').getJob('deliver-pulled')).toBeDefined();
+    // The fan-out writes the row before it adds the job (LEDGER.md): wait for the job too.
+    expect(await waitFor(() => t.syndicate.queues.channel('feeds').getJob('deliver-pulled'), 5000, 'the queued job')).toBeDefined();
 
     const view = await t.syndicate.service.retract('pulled');
     expect(view.article.state).toBe('retracted');
