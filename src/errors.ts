@@ -14,6 +14,8 @@ export const ERROR_CODES = {
   SUBSCRIPTION_TOKEN_INVALID: 400,
   TOKEN_MISSING: 401,
   TOKEN_INVALID: 401,
+  /** A bounce or complaint webhook whose signature is wrong, stale or replayed, or whose sender is not ours (Mailgun, SES). */
+  WEBHOOK_UNVERIFIED: 401,
   ARTICLE_NOT_FOUND: 404,
   NOT_FOUND: 404,
   ARTICLE_RETRACTED: 409,

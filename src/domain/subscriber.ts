@@ -7,8 +7,67 @@ import { domainToASCII } from 'node:url';
 import type { FieldProblem, ParseResult } from './article.js';
 import { slugify } from './text.js';
 
-export const SUBSCRIBER_STATES = ['pending', 'confirmed', 'unsubscribed', 'bounced'] as const;
+/**
+ * `complained` (a spam complaint: an ARF report or a provider's complaint event) is an
+ * unsubscribe the subscriber made through their mail client; `bounced` is an address that
+ * cannot take mail. Both are suppressed: see {@link isSuppressed}.
+ */
+export const SUBSCRIBER_STATES = ['pending', 'confirmed', 'unsubscribed', 'bounced', 'complained'] as const;
 export type SubscriberState = (typeof SUBSCRIBER_STATES)[number];
+
+/** States whose address never gets mail again and that neither an import nor the form brings back (SPEC §4). */
+export const SUPPRESSED_STATES: readonly SubscriberState[] = ['bounced', 'complained'];
+
+/** Whether mail to a subscriber in `state` is suppressed for good (only `subscribers forget` lifts it). */
+export function isSuppressed(state: SubscriberState): boolean {
+  return SUPPRESSED_STATES.includes(state);
+}
+
+/** Soft bounces (4.x.x) counted within {@link SOFT_BOUNCE_WINDOW_MS} that make a hard bounce (SPEC §4). */
+export const SOFT_BOUNCE_LIMIT = 5;
+/** The window soft bounces are counted in: 30 days. */
+export const SOFT_BOUNCE_WINDOW_MS = 30 * 24 * 3600 * 1000;
+
+/** What happened to a subscription: the entries of its consent record. */
+export const SUBSCRIBER_EVENT_KINDS = ['requested', 'confirmed', 'unsubscribed', 'bounced', 'soft_bounce', 'complained'] as const;
+export type SubscriberEventKind = (typeof SUBSCRIBER_EVENT_KINDS)[number];
+
+/**
+ * Where an event came from: the sign-up form, an import, a link in an email, the SMTP answer
+ * at send time, a report from the newsroom's MTA (`dsn`, `arf`), a provider's webhook
+ * (`mailgun`, `postmark`, `ses`), or an operator's command.
+ */
+export type SubscriberEventSource = 'form' | 'import' | 'link' | 'smtp' | 'dsn' | 'arf' | 'mailgun' | 'postmark' | 'ses' | 'operator';
+
+/** The evidence an event rests on; every field optional, none of it is the address itself. */
+export interface SubscriberEventEvidence {
+  /** The import's file name. */
+  file?: string;
+  /** The requester's IP address (only with SUBSCRIBE_RECORD_IP). */
+  ip?: string;
+  /** What reported it: `dsn`, `arf:abuse`, `mailgun:failed/permanent`, `ses:Bounce/Permanent`… */
+  reportType?: string;
+  /** The provider's or the report's own id (Mailgun event id, Postmark ID, SES feedbackId, the report's Message-ID). */
+  eventId?: string;
+  /** An RFC 3463 status (`5.1.1`) or an SMTP code. */
+  status?: string;
+  /** The remote server's words, cut to a few hundred characters. */
+  diagnostic?: string;
+  /** The article (or the newest article of a digest) the report is about. */
+  articleId?: string;
+  /** Anything else a person reading the record should know. */
+  note?: string;
+}
+
+/** One entry of a subscriber's consent record. */
+export interface SubscriberEvent {
+  kind: SubscriberEventKind;
+  at: Date;
+  source: SubscriberEventSource;
+  /** The ledger channel of the email a report is about (`newsletter`, `newsletter-digest`), or null. */
+  channel: string | null;
+  evidence: SubscriberEventEvidence;
+}
 
 export const FREQUENCIES = ['immediate', 'daily', 'weekly'] as const;
 export type Frequency = (typeof FREQUENCIES)[number];

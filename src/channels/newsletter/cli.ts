@@ -1,27 +1,34 @@
 /**
- * `syndicate subscribers import <file.csv> [--confirmed]` and `syndicate subscribers export`
+ * `syndicate subscribers import <file.csv> [--confirmed]`, `syndicate subscribers export`,
+ * `syndicate subscribers show <email> [--json]` and `syndicate subscribers forget <email>`
  * (SPEC §6). Bad rows are reported and skipped; only an unreadable file or header fails.
  */
 import { open as openFile } from 'node:fs/promises';
+import path from 'node:path';
 import type { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
-import type { Subscriber } from '../../domain/subscriber.js';
+import { normaliseEmail, type Subscriber } from '../../domain/subscriber.js';
 import { CsvHeaderError, exportSubscribersCsv, importSubscribersCsv } from './csv.js';
 import type { SubscriberImporter } from './subscriber-import.js';
 import type { SubscriptionService } from './subscriptions.js';
 import type { SubscriberStore } from '../../store/subscribers.js';
+import { formatSubscriberRecord, readSubscriberRecord, subscriberRecordJson } from './consent-record.js';
+import type { Erasure } from './erasure.js';
 
 /** What the `subscribers` commands use of an opened Syndicate's newsletter. */
 export interface SubscribersCommandServices {
   subscribers: SubscriberStore;
   importer: SubscriberImporter;
   subscriptions: SubscriptionService;
+  erasure: Erasure;
 }
 
 export const SUBSCRIBERS_USAGE = `Usage:
   syndicate subscribers import <file.csv> [--confirmed]   add or update subscribers from a CSV
-  syndicate subscribers export                            write every subscriber as CSV to standard output`;
+  syndicate subscribers export                            write every subscriber as CSV to standard output
+  syndicate subscribers show <email> [--json]             state, consent record and deliveries of one subscriber
+  syndicate subscribers forget <email>                    erase the address and its personal data (a hash stays)`;
 
 /** Without a terminal, a progress line is written every this many rows. */
 export const PROGRESS_LINE_EVERY = 10_000;
@@ -43,9 +50,9 @@ export interface SubscribersCommandIo {
  * file cannot be read, has no email column, or confirmations could not be queued; 2 usage.
  */
 export async function runSubscribersCommand(args: string[], io: SubscribersCommandIo): Promise<number> {
-  let parsed: { positionals: string[]; values: { confirmed?: boolean } };
+  let parsed: { positionals: string[]; values: { confirmed?: boolean; json?: boolean } };
   try {
-    parsed = parseArgs({ args, allowPositionals: true, options: { confirmed: { type: 'boolean' } } });
+    parsed = parseArgs({ args, allowPositionals: true, options: { confirmed: { type: 'boolean' }, json: { type: 'boolean' } } });
   } catch (error) {
     return usage(io, (error as Error).message);
   }
@@ -61,7 +68,45 @@ export async function runSubscribersCommand(args: string[], io: SubscribersComma
     io.stderr(`exported ${count} subscribers`);
     return 0;
   }
-  return usage(io, action ? `unknown subscribers command "${action}"` : 'name import or export');
+  if (action === 'show' || action === 'forget') {
+    if (rest.length !== 1 || parsed.values.confirmed || (action === 'forget' && parsed.values.json)) {
+      return usage(io, `${action} takes exactly one email address${action === 'show' ? ' (and --json)' : ''}`);
+    }
+    const email = normaliseEmail(rest[0]!);
+    if (!email.ok) return usage(io, `${rest[0]}: ${email.message}`);
+    const syndicate = await io.open();
+    return action === 'show'
+      ? showSubscriber(syndicate, email.email, parsed.values.json === true, io)
+      : forgetSubscriber(syndicate, email.email, io);
+  }
+  return usage(io, action ? `unknown subscribers command "${action}"` : 'name import, export, show or forget');
+}
+
+/** `show`: the record on standard output; exit 1 when there is no such subscriber. */
+async function showSubscriber(
+  syndicate: SubscribersCommandServices,
+  email: string,
+  json: boolean,
+  io: SubscribersCommandIo,
+): Promise<number> {
+  const record = await readSubscriberRecord(syndicate.subscribers, email);
+  if (!record) {
+    io.stderr(`syndicate subscribers show: no subscriber with the address ${email}`);
+    return 1;
+  }
+  io.output.write(json ? `${JSON.stringify(subscriberRecordJson(record), null, 2)}\n` : `${formatSubscriberRecord(record).join('\n')}\n`);
+  return 0;
+}
+
+/** `forget`: erases the address (also when no subscriber has it: its hash keeps imports from adding it). */
+async function forgetSubscriber(syndicate: SubscribersCommandServices, email: string, io: SubscribersCommandIo): Promise<number> {
+  const result = await syndicate.erasure.forget(email);
+  io.stderr(
+    result.found
+      ? `erased ${result.email}: subscriber and consent record deleted, ${result.ledgerRows} ledger rows kept without personal data, ${result.outboxFiles} outbox emails deleted; an import will not add the address again`
+      : `no subscriber had ${result.email}; its hash is kept all the same, so an import will not add it`,
+  );
+  return 0;
 }
 
 function usage(io: SubscribersCommandIo, message: string): number {
@@ -87,7 +132,8 @@ async function importFile(file: string, confirmed: boolean, io: SubscribersComma
   try {
     const syndicate = await io.open();
     const result = await importSubscribersCsv(input, {
-      importer: syndicate.importer,
+      // The file's name goes into each added subscriber's consent record.
+      importer: syndicate.importer.forFile(path.basename(file)),
       confirmed,
       onProgress: progress.update,
       onPending: async (subscribers: Subscriber[]) => {

@@ -1,13 +1,15 @@
 /**
  * Letters: a rendered email plus the envelope a subscriber needs — their address, their own
- * unsubscribe link (signed), the List-* headers and a deterministic Message-ID, so a repeat
- * of the same email can be recognised by the receiving side (LEDGER.md "Email").
+ * unsubscribe link (signed), the List-* headers, a deterministic Message-ID, so a repeat
+ * of the same email can be recognised by the receiving side (LEDGER.md "Email"), and a
+ * per-recipient token as the envelope sender (`bounces+<token>@<bounce domain>`, VERP) and in
+ * `X-Syndicate-Recipient`, so a bounce or complaint maps back to subscriber and email.
  */
 import type { Article } from '../../domain/article.js';
 import type { Frequency, Subscriber } from '../../domain/subscriber.js';
 import { renderArticleTemplate, renderConfirmationEmail, renderDigestEmail, type EmailSite } from './render.js';
 import type { MailMessage } from './send.js';
-import type { TokenSigner } from './tokens.js';
+import { VERP_LOCAL_PREFIX, type LetterRef, type RecipientTokens, type TokenSigner } from './tokens.js';
 
 export interface LetterOptions {
   site: EmailSite;
@@ -20,6 +22,10 @@ export interface LetterOptions {
   unsubscribeMailto: string | null;
   /** How long a confirmation link works. */
   confirmTtlMs: number;
+  /** Per-recipient tokens for the return path and `X-Syndicate-Recipient`; none: the From address is the envelope sender. */
+  recipients?: RecipientTokens;
+  /** The domain of the VERP return path (`MAIL_BOUNCE_DOMAIN`, else the sender's). @defaultValue messageDomain */
+  bounceDomain?: string;
 }
 
 export type Letters = ReturnType<typeof createLetters>;
@@ -38,13 +44,17 @@ export function createLetters(options: LetterOptions) {
     return `${base}/confirm/${token}`;
   }
 
-  function envelope(subscriber: Subscriber, messageId: string, listUnsubscribeUrl: string) {
+  function envelope(subscriber: Subscriber, messageId: string, listUnsubscribeUrl: string, letter: LetterRef) {
+    const token = options.recipients?.sign(subscriber.id, letter) ?? null;
     return {
       to: { address: subscriber.email, name: subscriber.name },
       messageId: `${messageId}@${options.messageDomain}`,
       listUnsubscribeUrl,
       listUnsubscribeMailto: options.unsubscribeMailto,
       listId: options.listId,
+      ...(token
+        ? { recipientToken: token, envelopeFrom: `${VERP_LOCAL_PREFIX}${token}@${options.bounceDomain ?? options.messageDomain}` }
+        : {}),
     };
   }
 
@@ -61,7 +71,8 @@ export function createLetters(options: LetterOptions) {
       const template = renderArticleTemplate(article, options.site);
       return (subscriber) => {
         const link = unsubscribeUrl(subscriber);
-        return { ...envelope(subscriber, `${article.id}.${subscriber.id}`, link), ...template.personalise(link) };
+        const letter = { kind: 'article', articleId: article.id } as const;
+        return { ...envelope(subscriber, `${article.id}.${subscriber.id}`, link, letter), ...template.personalise(link) };
       };
     },
 
@@ -75,7 +86,8 @@ export function createLetters(options: LetterOptions) {
       const rendered = renderDigestEmail(articles, options.site, { ...period, unsubscribeUrl: link });
       // The newest article names the digest: the next digest of this subscriber starts after it.
       const newest = articles[articles.length - 1]!;
-      return { ...envelope(subscriber, `digest-${period.frequency}-${newest.id}.${subscriber.id}`, link), ...rendered };
+      const letter = { kind: 'digest', articleId: newest.id } as const;
+      return { ...envelope(subscriber, `digest-${period.frequency}-${newest.id}.${subscriber.id}`, link, letter), ...rendered };
     },
 
     /** The double opt-in email for the subscriber's latest request. */
@@ -86,7 +98,9 @@ export function createLetters(options: LetterOptions) {
         frequency: subscriber.frequency as Frequency,
       });
       return {
-        ...envelope(subscriber, `confirm-${subscriber.requestedAt.getTime()}.${subscriber.id}`, unsubscribeUrl(subscriber)),
+        ...envelope(subscriber, `confirm-${subscriber.requestedAt.getTime()}.${subscriber.id}`, unsubscribeUrl(subscriber), {
+          kind: 'confirmation',
+        }),
         ...rendered,
       };
     },

@@ -18,6 +18,8 @@ export const newsletterModule: ChannelModule<NewsletterServices> = {
       usage: [
         ['subscribers import <file.csv> [--confirmed]', 'add or update subscribers from a CSV (bad rows reported, skipped)'],
         ['subscribers export', 'every subscriber as CSV on standard output'],
+        ['subscribers show <email> [--json]', 'state, consent record and latest deliveries of one subscriber'],
+        ['subscribers forget <email>', 'erase an address and its personal data; a keyed hash keeps imports from re-adding it'],
       ],
       ownArguments: true,
       async run(args, context) {
@@ -27,6 +29,22 @@ export const newsletterModule: ChannelModule<NewsletterServices> = {
           output: process.stdout,
           stderr: context.io.stderr,
           terminal: process.stderr.isTTY ? process.stderr : null,
+        });
+      },
+    },
+    {
+      name: 'newsletter',
+      usage: [
+        ['newsletter status', 'whether the newsletter queue is paused (spam complaints over 0.3 %), and why'],
+        ['newsletter resume', 'resume the newsletter queue after spam complaints paused it'],
+      ],
+      ownArguments: true,
+      async run(args, context) {
+        const { runNewsletterCommand } = await import('./bounces/newsletter-command.js');
+        return runNewsletterCommand(args.raw, {
+          open: async () => (await context.open()).channel(newsletterModule).services.spamGuard,
+          stdout: context.io.stdout,
+          stderr: context.io.stderr,
         });
       },
     },

@@ -12,6 +12,8 @@ import { createHash } from 'node:crypto';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import nodemailer from 'nodemailer';
+import { RECIPIENT_HEADER } from './tokens.js';
+import type { CredentialFinding } from '../channel.js';
 
 /** One email to one subscriber. */
 export interface MailMessage {
@@ -27,6 +29,10 @@ export interface MailMessage {
   listUnsubscribeMailto?: string | null;
   /** `<news.example.org>` or `Site <news.example.org>` (RFC 2919). */
   listId: string;
+  /** The envelope sender (Return-Path), a VERP address `bounces+<token>@domain`; the From address when absent. */
+  envelopeFrom?: string | null;
+  /** The per-recipient token, sent as `X-Syndicate-Recipient` (reports that redact the address still carry it). */
+  recipientToken?: string | null;
 }
 
 /** Sends {@link MailMessage}s over SMTP, or writes them to the outbox. */
@@ -135,6 +141,29 @@ function createSmtpMailer(smtpUrl: string, options: MailerOptions, dkim: DkimOpt
   };
 }
 
+/**
+ * Whether the SMTP server answers and takes our login (`syndicate doctor`, the workers' hourly
+ * checks); never throws. A refused login (nodemailer's EAUTH) is `refused`; anything else
+ * (connection, TLS, time-out) `unknown`.
+ */
+export async function checkSmtpLogin(mailer: Mailer, smtpUrl: string): Promise<CredentialFinding> {
+  try {
+    await mailer.verify();
+  } catch (error) {
+    const { code, message } = error as { code?: unknown; message?: unknown };
+    return { state: code === 'EAUTH' ? 'refused' : 'unknown', message: typeof message === 'string' ? message : String(error) };
+  }
+  // An SMTP login does not expire.
+  return { state: 'valid', account: smtpAccount(smtpUrl), expiresAt: null };
+}
+
+/** `user at host:port` from an SMTP URL, never its password. */
+function smtpAccount(smtpUrl: string): string {
+  const url = new URL(smtpUrl);
+  const host = `${url.hostname}:${url.port || (url.protocol === 'smtps:' ? '465' : '587')}`;
+  return url.username ? `${decodeURIComponent(url.username)} at ${host}` : `${host} (no login)`;
+}
+
 function createOutboxMailer(options: MailerOptions, dkim: DkimOptions, defaults: Defaults): Mailer {
   const directory = path.join(options.outboxDir, 'mail');
   // CRLF, as SMTP would carry it: the DKIM signature verifies on the file as it is.
@@ -147,16 +176,17 @@ function createOutboxMailer(options: MailerOptions, dkim: DkimOptions, defaults:
     async send(message) {
       const info = await transport.sendMail(mailOptions(message));
       if (!Buffer.isBuffer(info.message)) throw new Error('nodemailer returned a stream although asked for a buffer');
-      await mkdir(directory, { recursive: true });
+      // Owner only: each email carries its reader's address and signed unsubscribe link.
+      await mkdir(directory, { recursive: true, mode: 0o700 });
       const file = path.join(directory, `${outboxFileName(message.messageId)}.eml`);
       // Written aside, then renamed: a reader never sees half an email, a resend replaces it.
       const partial = `${file}.${process.pid}.partial`;
-      await writeFile(partial, info.message);
+      await writeFile(partial, info.message, { mode: 0o600 });
       await rename(partial, file);
       return { response: `written to ${file}` };
     },
     async verify() {
-      await mkdir(directory, { recursive: true });
+      await mkdir(directory, { recursive: true, mode: 0o700 });
     },
     close() {
       transport.close();
@@ -172,7 +202,12 @@ function mailOptions(message: MailMessage) {
     unsubscribe.push(`<${mailto.startsWith('mailto:') ? mailto : `mailto:${mailto}`}>`);
   }
   const name = message.to.name ? headerValue(message.to.name) : '';
+  // nodemailer takes a custom envelope whole: its recipient is the To address, as it would be.
+  const envelope = message.envelopeFrom
+    ? { envelope: { from: headerValue(message.envelopeFrom), to: headerValue(message.to.address) } }
+    : {};
   return {
+    ...envelope,
     to: name ? { name, address: headerValue(message.to.address) } : headerValue(message.to.address),
     subject: headerValue(message.subject),
     html: message.html,
@@ -182,6 +217,7 @@ function mailOptions(message: MailMessage) {
       'List-Unsubscribe': unsubscribe.join(', '),
       'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
       'List-Id': headerValue(message.listId),
+      ...(message.recipientToken ? { [RECIPIENT_HEADER]: headerValue(message.recipientToken) } : {}),
     },
   };
 }

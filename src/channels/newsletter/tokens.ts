@@ -10,8 +10,10 @@
  *
  * The address is not in the token but in the MAC, so a token stops working when the subscriber's
  * address changes, and one copied into another subscription is worth nothing.
+ *
+ * Also the per-recipient tokens of bounce and complaint reports ({@link createRecipientTokens}).
  */
-import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
 
 /** What a token allows. */
 export type TokenPurpose = 'confirm' | 'unsubscribe';
@@ -133,4 +135,119 @@ function encodeExpiry(expiresAt: Date): string {
 /** Addresses compare case-insensitively here: the store keeps one spelling per subscriber anyway. */
 function normaliseEmail(email: string): string {
   return email.trim().toLowerCase();
+}
+
+/**
+ * Which email a recipient token stands for: an article's email, a digest (named by its newest
+ * article, as its ledger row is), or a confirmation.
+ */
+export type LetterRef = { kind: 'article' | 'digest'; articleId: string } | { kind: 'confirmation' };
+
+/** What a valid recipient token says. */
+export interface RecipientTokenClaims {
+  subscriberId: string;
+  /** {@link RecipientTokens.letterTag} of the email it was sent with (hex). */
+  letterTag: string;
+}
+
+/**
+ * Per-recipient tokens (SPEC §4 "Suppression"): each email's envelope sender is
+ * `bounces+<token>@<domain>` (VERP) and its `X-Syndicate-Recipient` header holds the same token,
+ * so a bounce or complaint maps back to its subscriber and email even when the reporter
+ * redacts the address.
+ *
+ * A token is 32 bytes in lower-case base32 (52 characters; `bounces+` and the token stay within
+ * the 64 characters RFC 5321 allows before the `@`, and survive servers that change case):
+ * the subscriber id (a UUID, 16 bytes), a 6-byte tag of the email (SHA-256 of its kind and
+ * article), and an 80-bit HMAC over both with a key derived from `SECRET_KEY` for this use only.
+ * The article itself is found through the subscriber's ledger rows, whose tags are compared.
+ */
+export interface RecipientTokens {
+  /** The token for `subscriberId` and `letter`; null when the id is not a UUID (every stored subscriber's is). */
+  sign(subscriberId: string, letter: LetterRef): string | null;
+  /** The claims of a well-formed, correctly signed token; null for anything else. Never throws. */
+  read(token: string): RecipientTokenClaims | null;
+  /** The tag a token carries for `letter`. */
+  letterTag(letter: LetterRef): string;
+}
+
+/** The header carrying the per-recipient token (the VERP return path carries it too). */
+export const RECIPIENT_HEADER = 'X-Syndicate-Recipient';
+/** Local part before the token in a VERP address. */
+export const VERP_LOCAL_PREFIX = 'bounces+';
+/** Characters of a recipient token. */
+export const RECIPIENT_TOKEN_LENGTH = 52;
+
+const RECIPIENT_KEY_INFO = 'syndicate/newsletter/recipient-token/v1';
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const TAG_BYTES = 6;
+const RECIPIENT_MAC_BYTES = 10;
+const BASE32_ALPHABET = 'abcdefghijklmnopqrstuvwxyz234567';
+const RECIPIENT_TOKEN = new RegExp(`^[a-z2-7]{${RECIPIENT_TOKEN_LENGTH}}$`);
+
+/** Recipient tokens keyed by `secretKey` (`SECRET_KEY`). */
+export function createRecipientTokens(secretKey: string): RecipientTokens {
+  if (secretKey.length === 0) throw new RangeError('SECRET_KEY must not be empty');
+  const key = Buffer.from(hkdfSync('sha256', secretKey, '', RECIPIENT_KEY_INFO, 32));
+  const mac = (body: Buffer) => createHmac('sha256', key).update(body).digest().subarray(0, RECIPIENT_MAC_BYTES);
+  const tagOf = (letter: LetterRef) =>
+    createHash('sha256')
+      .update(letter.kind === 'confirmation' ? 'confirmation:' : `${letter.kind}:${letter.articleId}`)
+      .digest()
+      .subarray(0, TAG_BYTES);
+
+  return {
+    sign(subscriberId, letter) {
+      const id = subscriberId.toLowerCase();
+      if (!UUID.test(id)) return null;
+      const body = Buffer.concat([Buffer.from(id.replace(/-/g, ''), 'hex'), tagOf(letter)]);
+      return encodeBase32(Buffer.concat([body, mac(body)]));
+    },
+    read(token) {
+      if (typeof token !== 'string') return null;
+      const text = token.trim().toLowerCase();
+      if (!RECIPIENT_TOKEN.test(text)) return null;
+      const bytes = decodeBase32(text);
+      // Only the canonical spelling: the unused low bits of the last character are zero.
+      if (bytes.length !== 16 + TAG_BYTES + RECIPIENT_MAC_BYTES || encodeBase32(bytes) !== text) return null;
+      const body = bytes.subarray(0, 16 + TAG_BYTES);
+      if (!timingSafeEqual(mac(body), bytes.subarray(16 + TAG_BYTES))) return null;
+      const hex = body.subarray(0, 16).toString('hex');
+      const subscriberId = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+      return { subscriberId, letterTag: body.subarray(16).toString('hex') };
+    },
+    letterTag: (letter) => tagOf(letter).toString('hex'),
+  };
+}
+
+/** RFC 4648 base32, lower case, without padding. */
+function encodeBase32(bytes: Buffer): string {
+  let bits = 0;
+  let value = 0;
+  let out = '';
+  for (const byte of bytes) {
+    value = ((value << 8) | byte) & 0xfff;
+    bits += 8;
+    while (bits >= 5) {
+      out += BASE32_ALPHABET[(value >>> (bits - 5)) & 31];
+      bits -= 5;
+    }
+  }
+  if (bits > 0) out += BASE32_ALPHABET[(value << (5 - bits)) & 31];
+  return out;
+}
+
+function decodeBase32(text: string): Buffer {
+  const out: number[] = [];
+  let bits = 0;
+  let value = 0;
+  for (const char of text) {
+    value = ((value << 5) | BASE32_ALPHABET.indexOf(char)) & 0xffff;
+    bits += 5;
+    if (bits >= 8) {
+      out.push((value >>> (bits - 8)) & 255);
+      bits -= 8;
+    }
+  }
+  return Buffer.from(out);
 }

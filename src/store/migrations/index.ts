@@ -7,6 +7,7 @@ import type { DialectName } from '../database.js';
 import * as initial from './001-initial.js';
 import * as media from './002-media.js';
 import * as subscribers from './003-subscribers.js';
+import * as deliverability from './004-deliverability.js';
 import type { MigrationContext } from './migration-context.js';
 
 interface MigrationModule {
@@ -18,6 +19,7 @@ const MIGRATIONS: ReadonlyArray<readonly [name: string, module: MigrationModule]
   ['001-initial', initial],
   ['002-media', media],
   ['003-subscribers', subscribers],
+  ['004-deliverability', deliverability],
 ];
 
 /** The migrations for `dialect`, keyed by name, as kysely's `MigrationProvider` expects. */

@@ -6,8 +6,18 @@ import type { Database } from '../../../src/store/database.js';
 import { migrateToLatest } from '../../../src/store/migrate.js';
 import { databaseTargets } from '../../helpers/database.js';
 
-const TABLES = ['article_categories', 'article_revisions', 'articles', 'deliveries', 'feed_documents', 'media', 'subscribers'];
-const MIGRATIONS = ['001-initial', '002-media', '003-subscribers'];
+const TABLES = [
+  'article_categories',
+  'article_revisions',
+  'articles',
+  'deliveries',
+  'erased_addresses',
+  'feed_documents',
+  'media',
+  'subscriber_events',
+  'subscribers',
+];
+const MIGRATIONS = ['001-initial', '002-media', '003-subscribers', '004-deliverability'];
 
 describe.each(databaseTargets())('migrateToLatest on $name', (target) => {
   const opened: Database[] = [];

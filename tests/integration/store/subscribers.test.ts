@@ -118,7 +118,9 @@ describe.each(databaseTargets())('SubscriberStore on $name', (target) => {
       expect(await store.get(id)).toEqual(before);
     });
 
-    it.each(['unsubscribed', 'bounced'] as const)('makes a %s subscriber pending again with the new preferences', async (state) => {
+    // A bounced (or complained) address never comes back through the form (SPEC §4 Suppression):
+    // tests/integration/channels/newsletter/bounces/suppression.test.ts shows that.
+    it.each(['unsubscribed'] as const)('makes a %s subscriber pending again with the new preferences', async (state) => {
       const id = await confirmed('ann@example.org');
       if (state === 'unsubscribed') await store.unsubscribe(id, later(MINUTE));
       else await store.markBounced(id, '550 no such user', later(MINUTE));
@@ -152,7 +154,7 @@ describe.each(databaseTargets())('SubscriberStore on $name', (target) => {
       const results = await Promise.all(Array.from({ length: 5 }, () => store.subscribe(input('race@example.org'), { now: T0 })));
 
       expect(new Set(results.map((result) => result.subscriber.id)).size).toBe(1);
-      expect(await store.countByState()).toEqual({ pending: 1, confirmed: 0, unsubscribed: 0, bounced: 0 });
+      expect(await store.countByState()).toEqual({ pending: 1, confirmed: 0, unsubscribed: 0, bounced: 0, complained: 0 });
     });
   });
 
@@ -317,7 +319,7 @@ describe.each(databaseTargets())('SubscriberStore on $name', (target) => {
       await store.subscribe(input('c@example.org'), { now: T0 });
       await store.unsubscribe((await store.getByEmail('b@example.org'))!.id, T0);
 
-      expect(await store.countByState()).toEqual({ pending: 1, confirmed: 1, unsubscribed: 1, bounced: 0 });
+      expect(await store.countByState()).toEqual({ pending: 1, confirmed: 1, unsubscribed: 1, bounced: 0, complained: 0 });
     });
 
     it('records the last digest time', async () => {
