@@ -42,6 +42,8 @@ describe('feeds over HTTP', () => {
       categories: ['Économie', '国际'],
     });
     await waitFor(async () => (await get(port, '/feed.xml')).body.toString().includes('Over the wire'), 5000);
+    // Category feeds are stored and announced after the site feed.
+    await waitFor(async () => (await get(port, `/categories/${encodeURIComponent('国际')}/feed.xml`)).status === 200, 5000);
   });
   afterAll(async () => {
     await t?.stop();
