@@ -27,6 +27,11 @@ export interface ChannelQueue<Table extends JobTable = JobTable> {
   onUpdate?(article: ArticleRecord, categories: readonly Category[], queue: Queue): Promise<void>;
   /** After a retraction (platforms take the post down). */
   onRetract?(articleId: string, queue: Queue): Promise<void>;
+  /**
+   * Puts back what the channel keeps only in Redis (job schedulers…): the ledger reconciler calls
+   * it when Redis has lost its keys (flushed, restarted empty) and on its first pass in a process.
+   */
+  reconcile?(queue: Queue): Promise<void>;
   /** Extra fields for the channel's entry in an article's deliveries (the newsletter's counts). */
   summarize?(articleId: string, row: Delivery): Promise<Record<string, number> | null>;
   /** Worker concurrency. @defaultValue 1 */
