@@ -116,6 +116,7 @@ export async function buildNewsletter(core: ChannelCore): Promise<BuiltChannel<N
             events: core.events,
             queue,
             timeZone: config.digest.timeZone,
+            scheduleDigests: (digestQueue) => scheduleDigests(digestQueue, config.digest),
           }),
         }
       : {}),

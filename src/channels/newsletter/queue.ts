@@ -13,6 +13,8 @@ import { NEWSLETTER_CHANNEL } from './name.js';
 import { classifyMailError } from './send.js';
 
 export interface NewsletterQueueDeps extends NewsletterDeps {
+  /** Re-creates the digest schedulers, which live only in Redis (after Redis lost its keys). */
+  scheduleDigests?: (queue: Queue) => Promise<void>;
   /** The newsletter queue, for the jobs a job adds (batches after a plan or a digest). */
   queue: () => Queue;
   timeZone: string;
@@ -57,6 +59,7 @@ export function createNewsletterQueue(deps: NewsletterQueueDeps): ChannelQueue {
     ...(deps.limiter ? { limiter: deps.limiter } : {}),
     enqueues: ['deliver', 'batch', 'confirm-email', 'digest', 'digest-batch'],
     enqueue: (article, queue, options) => enqueueDeliver(queue, article, {}, options),
+    ...(deps.scheduleDigests ? { reconcile: deps.scheduleDigests } : {}),
     async summarize(articleId, row) {
       if (row.state === 'skipped' || row.state === 'cancelled') return null;
       const counts = await deps.deliveries.countByState(articleId, NEWSLETTER_CHANNEL, { targetsOnly: true });
