@@ -2,7 +2,7 @@
  * Stored articles: the current revision in `articles`, every revision in
  * `article_revisions`, the current categories in `article_categories`.
  */
-import type { Insertable, Kysely, Selectable, Transaction } from 'kysely';
+import type { Insertable, Kysely, Selectable, SelectQueryBuilder, Transaction } from 'kysely';
 import type { ArticleRecord, ArticleState, Author, ArticleImage, Category, ChannelChoice } from '../domain/article.js';
 import type { Database } from './database.js';
 import type { ArticlesTable, Schema } from './schema.js';
@@ -172,21 +172,7 @@ export class ArticleStore {
     const after = options.cursor ? decodeCursor(options.cursor) : null;
     let query = this.db.selectFrom('articles').selectAll();
     if (options.state !== undefined) query = query.where('state', '=', options.state);
-    if (after !== null) {
-      query = query.where((eb) =>
-        eb.or([eb('published_at', '<', after.publishedAt), eb.and([eb('published_at', '=', after.publishedAt), eb('id', '<', after.id)])]),
-      );
-    }
-    // One extra row tells whether another page exists without a count.
-    const rows = await query
-      .orderBy('published_at', 'desc')
-      .orderBy('id', 'desc')
-      .limit(options.limit + 1)
-      .execute();
-    const page = rows.slice(0, options.limit);
-    const last = page.at(-1);
-    const nextCursor = rows.length > options.limit && last ? encodeCursor(last.published_at, last.id) : null;
-    return { items: page.map(toRecord), nextCursor };
+    return pageOf(query, options.limit, after);
   }
 
   /** The newest published articles, optionally only those in one category. */
@@ -278,7 +264,7 @@ export class ArticleStore {
   async listByDeliveryState(options: Omit<ListArticlesOptions, 'state'> & { deliveryState: string }): Promise<ArticlePage> {
     assertLimit(options.limit);
     const after = options.cursor ? decodeCursor(options.cursor) : null;
-    let query = this.db
+    const query = this.db
       .selectFrom('articles')
       .selectAll()
       .where((eb) =>
@@ -291,20 +277,7 @@ export class ArticleStore {
             .where('deliveries.state', '=', options.deliveryState),
         ),
       );
-    if (after !== null) {
-      query = query.where((eb) =>
-        eb.or([eb('published_at', '<', after.publishedAt), eb.and([eb('published_at', '=', after.publishedAt), eb('id', '<', after.id)])]),
-      );
-    }
-    const rows = await query
-      .orderBy('published_at', 'desc')
-      .orderBy('id', 'desc')
-      .limit(options.limit + 1)
-      .execute();
-    const page = rows.slice(0, options.limit);
-    const last = page.at(-1);
-    const nextCursor = rows.length > options.limit && last ? encodeCursor(last.published_at, last.id) : null;
-    return { items: page.map(toRecord), nextCursor };
+    return pageOf(query, options.limit, after);
   }
 }
 
@@ -394,4 +367,31 @@ function decodeCursor(cursor: string): { publishedAt: number; id: string } {
     throw new InvalidCursorError();
   }
   return { publishedAt: value[0] as number, id: value[1] };
+}
+
+type ArticleQuery = SelectQueryBuilder<Schema, 'articles', Selectable<ArticlesTable>>;
+
+/**
+ * One page of `query`, newest first (published_at, then id), after the cursor position `after`.
+ * One extra row tells whether another page exists without a count.
+ */
+async function pageOf(query: ArticleQuery, limit: number, after: { publishedAt: number; id: string } | null): Promise<ArticlePage> {
+  const positioned =
+    after === null
+      ? query
+      : query.where((eb) =>
+          eb.or([
+            eb('published_at', '<', after.publishedAt),
+            eb.and([eb('published_at', '=', after.publishedAt), eb('id', '<', after.id)]),
+          ]),
+        );
+  const rows = await positioned
+    .orderBy('published_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(limit + 1)
+    .execute();
+  const page = rows.slice(0, limit);
+  const last = page.at(-1);
+  const nextCursor = rows.length > limit && last ? encodeCursor(last.published_at, last.id) : null;
+  return { items: page.map(toRecord), nextCursor };
 }
