@@ -9,7 +9,7 @@ import { benchFeedServe } from './feed-serve.js';
 import { benchPublishToFeed } from './publish-to-feed.js';
 import { benchNewsletter } from './newsletter.js';
 import { benchSocial } from './social.js';
-import { printRows } from './stats.js';
+import { printRows, printSummary } from './stats.js';
 
 const only = process.argv.slice(2);
 const suites: Array<[string, () => Promise<import('./stats.js').Row[]>]> = [
@@ -26,4 +26,5 @@ for (const [name, run] of suites) {
   if (only.length > 0 && !only.includes(name)) continue;
   printRows(name, await run());
 }
+printSummary();
 process.exit(0);

@@ -25,15 +25,41 @@ export interface Row {
   baseline: string;
   ratio: string;
   target: string;
+  /** The figures as numbers, for the JSON line (`ratio` is ours ÷ baseline, or as the row explains). */
+  figures?: { ours: number; baseline?: number; ratio?: number; unit: string };
+  /** Whether the target is met; absent for an informational row. */
+  met?: boolean;
 }
+
+const allRows: Array<Row & { suite: string }> = [];
 
 export function fmt(value: number, unit: string, digits = 2): string {
   return `${value.toFixed(digits)} ${unit}`;
 }
 
+/** Prints one suite's rows: a JSON line per row (prefixed `BENCH `, for scripts), then a table. */
 export function printRows(title: string, rows: Row[]): void {
+  for (const row of rows) {
+    allRows.push({ suite: title, ...row });
+    console.log(`BENCH ${JSON.stringify({ suite: title, ...row })}`);
+  }
   console.log(`\n## ${title}\n`);
   console.log('| benchmark | ours | baseline (same run) | ratio | target |');
   console.log('|---|---|---|---|---|');
-  for (const row of rows) console.log(`| ${row.benchmark} | ${row.ours} | ${row.baseline} | ${row.ratio} | ${row.target} |`);
+  for (const row of rows) console.log(`| ${row.benchmark} | ${row.ours} | ${row.baseline} | ${row.ratio} | ${row.target}${metMark(row)} |`);
+}
+
+function metMark(row: Row): string {
+  if (row.met === undefined) return '';
+  return row.met ? ' ✓' : ' ✗ not met';
+}
+
+/** Prints every row printed so far as one table, with whether each target was met. */
+export function printSummary(): void {
+  console.log('\n## summary\n');
+  console.log('| suite | benchmark | ours | baseline (same run) | ratio | target |');
+  console.log('|---|---|---|---|---|---|');
+  for (const row of allRows) {
+    console.log(`| ${row.suite} | ${row.benchmark} | ${row.ours} | ${row.baseline} | ${row.ratio} | ${row.target}${metMark(row)} |`);
+  }
 }
