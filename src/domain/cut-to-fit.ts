@@ -50,7 +50,7 @@ export function firstRunGraphemeCutPoints(text: string): number[] {
  */
 export function cutToFit<T>(text: string, render: (part: string) => T, fits: (candidate: T) => boolean): T | null {
   const cut = (end: number) => render(text.slice(0, end) + ELLIPSIS);
-  return longestFitting(wordCutPoints(text), cut, fits) ?? longestFitting(firstRunGraphemeCutPoints(text), cut, fits);
+  return longestCut(wordCutPoints(text), cut, fits) ?? longestCut(firstRunGraphemeCutPoints(text), cut, fits);
 }
 
 /**
@@ -58,7 +58,7 @@ export function cutToFit<T>(text: string, render: (part: string) => T, fits: (ca
  * the search finds the longest; every result was checked, so a rare non-monotone case (a link
  * in the cut part) costs a few characters, never validity.
  */
-function longestFitting<T>(points: readonly number[], render: (end: number) => T, fits: (candidate: T) => boolean): T | null {
+export function longestCut<T>(points: readonly number[], render: (end: number) => T, fits: (candidate: T) => boolean): T | null {
   let low = 0;
   let high = points.length - 1;
   let best: T | null = null;

@@ -6,7 +6,7 @@
  * touched. Pure.
  */
 import { hashtagsFromTags, renderTemplate } from '../graph/template.js';
-import { ELLIPSIS } from '../../domain/cut-to-fit.js';
+import { ELLIPSIS, longestCut } from '../../domain/cut-to-fit.js';
 
 /** Instagram's caption limit, in UTF-16 code units. */
 export const CAPTION_MAX_LENGTH = 2200;
@@ -108,23 +108,6 @@ function shortened(text: string, end: number): string {
   return prefix === '' ? '' : `${prefix}${ELLIPSIS}`;
 }
 
-function longestAt(text: string, points: readonly number[], fits: (candidate: string) => boolean): string {
-  let low = 0;
-  let high = points.length - 1;
-  let best = '';
-  while (low <= high) {
-    const middle = (low + high) >> 1;
-    const candidate = shortened(text, points[middle]!);
-    if (fits(candidate)) {
-      best = candidate;
-      low = middle + 1;
-    } else {
-      high = middle - 1;
-    }
-  }
-  return best;
-}
-
 /**
  * The longest of `text`, or of its beginnings cut between words plus "…", that `fits`;
  * '' when none does. Cuts before a space come first; text without spaces (CJK) is cut between words.
@@ -132,7 +115,8 @@ function longestAt(text: string, points: readonly number[], fits: (candidate: st
 export function longestFitting(text: string, fits: (candidate: string) => boolean): string {
   if (fits(text)) return text;
   const points = cutPoints(text);
-  return longestAt(text, points.beforeSpace, fits) || longestAt(text, points.all, fits);
+  const cut = (end: number) => shortened(text, end);
+  return longestCut(points.beforeSpace, cut, fits) || (longestCut(points.all, cut, fits) ?? '');
 }
 
 /** The parts a caption is made of, already cleaned. */

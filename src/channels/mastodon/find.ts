@@ -10,6 +10,7 @@
 import { Parser } from 'htmlparser2';
 import { htmlToText } from '../../domain/html.js';
 import { collapseWhitespace } from '../../domain/text.js';
+import { urlForms } from '../../domain/url-forms.js';
 import { jsonField } from './http.js';
 
 /** The parts of a Mastodon status `find` reads. */
@@ -69,17 +70,6 @@ export function contentLinks(html: string): string[] {
   parser.write(html);
   parser.end();
   return links;
-}
-
-/** A URL as written and as `new URL` normalises it (a host in capitals, a missing slash). */
-function urlForms(url: string): string[] {
-  const forms = new Set([url]);
-  try {
-    forms.add(new URL(url).href);
-  } catch {
-    // not a URL: compare as written
-  }
-  return [...forms];
 }
 
 function comparable(text: string): string {

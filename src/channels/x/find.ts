@@ -9,20 +9,10 @@
  */
 import type { TweetV2 } from 'twitter-api-v2';
 import twitterText from '../../domain/twitter-text.js';
+import { urlForms } from '../../domain/url-forms.js';
 
 // Stands for any link when texts are compared.
 const LINK = '\u0000';
-
-/** The article URL as written, and as `new URL` would normalise it (X may add a trailing slash). */
-function urlForms(url: string): string[] {
-  const forms = new Set([url]);
-  try {
-    forms.add(new URL(url).href);
-  } catch {
-    // not a URL: compare as written
-  }
-  return [...forms];
-}
 
 /** True when `tweet` carries `url` in its text or among its expanded links. */
 export function tweetLinksTo(tweet: TweetV2, url: string): boolean {
