@@ -178,13 +178,28 @@ export class ArticleStore {
   /** The newest published articles, optionally only those in one category. */
   async listPublished(options: ListPublishedOptions): Promise<ArticleRecord[]> {
     assertLimit(options.limit);
-    let query = this.db.selectFrom('articles').selectAll('articles').where('articles.state', '=', 'published');
     if (options.categorySlug !== undefined) {
-      query = query
-        .innerJoin('article_categories', 'article_categories.article_id', 'articles.id')
-        .where('article_categories.slug', '=', options.categorySlug);
+      // From the category's index, newest first (migration 005): never a walk of the archive.
+      const rows = await this.db
+        .selectFrom('article_categories')
+        .innerJoin('articles', 'articles.id', 'article_categories.article_id')
+        .selectAll('articles')
+        .where('article_categories.slug', '=', options.categorySlug)
+        .where('articles.state', '=', 'published')
+        .orderBy('article_categories.published_at', 'desc')
+        .orderBy('article_categories.article_id', 'desc')
+        .limit(options.limit)
+        .execute();
+      return rows.map(toRecord);
     }
-    const rows = await query.orderBy('articles.published_at', 'desc').orderBy('articles.id', 'desc').limit(options.limit).execute();
+    const rows = await this.db
+      .selectFrom('articles')
+      .selectAll()
+      .where('state', '=', 'published')
+      .orderBy('published_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(options.limit)
+      .execute();
     return rows.map(toRecord);
   }
 
@@ -297,7 +312,7 @@ async function writeRevisionAndCategories(trx: Transaction<Schema>, record: Arti
   if (slugs.length > 0) {
     await trx
       .insertInto('article_categories')
-      .values(slugs.map((slug) => ({ article_id: record.id, slug })))
+      .values(slugs.map((slug) => ({ article_id: record.id, slug, published_at: record.publishedAt.getTime() })))
       .execute();
   }
 }

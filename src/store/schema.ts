@@ -43,6 +43,8 @@ export interface ArticleRevisionsTable {
 export interface ArticleCategoriesTable {
   article_id: string;
   slug: string;
+  /** The article's `published_at`, copied so that a category feed is read in index order. */
+  published_at: number;
 }
 
 /** `deliveries`: the ledger (LEDGER.md), one row per (article, channel, target). */

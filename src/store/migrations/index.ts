@@ -8,6 +8,7 @@ import * as initial from './001-initial.js';
 import * as media from './002-media.js';
 import * as subscribers from './003-subscribers.js';
 import * as deliverability from './004-deliverability.js';
+import * as categoryOrder from './005-category-order.js';
 import type { MigrationContext } from './migration-context.js';
 
 interface MigrationModule {
@@ -20,6 +21,7 @@ const MIGRATIONS: ReadonlyArray<readonly [name: string, module: MigrationModule]
   ['002-media', media],
   ['003-subscribers', subscribers],
   ['004-deliverability', deliverability],
+  ['005-category-order', categoryOrder],
 ];
 
 /** The migrations for `dialect`, keyed by name, as kysely's `MigrationProvider` expects. */

@@ -170,6 +170,19 @@ describe.each(databaseTargets())('ArticleStore on $name', (target) => {
     expect(await articles.listPublished({ limit: 10, categorySlug: 'nowhere' })).toEqual([]);
   });
 
+  it('keeps a category feed in publication order when an update moves the publication time', async () => {
+    const world = [{ name: 'World', slug: 'world' }];
+    await publish(articleRecord('first', { publishedAt: minutesAfter(T0, 1), categories: world }));
+    await publish(articleRecord('second', { publishedAt: minutesAfter(T0, 2), categories: world }));
+    const first = await articles.get('first');
+    if (!first) throw new Error('article missing');
+
+    await articles.update({ ...first, publishedAt: minutesAfter(T0, 3), revision: 2 }, 1);
+
+    expect((await articles.listPublished({ limit: 10, categorySlug: 'world' })).map((a) => a.id)).toEqual(['first', 'second']);
+    expect((await articles.listPublished({ limit: 1, categorySlug: 'world' })).map((a) => a.id)).toEqual(['first']);
+  });
+
   it('lists the category slugs that have a published article', async () => {
     await publish(
       articleRecord('a1', {

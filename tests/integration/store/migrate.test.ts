@@ -3,7 +3,27 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Database } from '../../../src/store/database.js';
+import { Migrator, sql } from 'kysely';
 import { migrateToLatest } from '../../../src/store/migrate.js';
+import { migrationsFor } from '../../../src/store/migrations/index.js';
+import { ArticleStore } from '../../../src/store/articles.js';
+import { articleRecord, minutesAfter, T0 } from './article-records.js';
+import type { ArticleRecord } from '../../../src/domain/article.js';
+
+/** An article and its category rows as the code of migration 004's time wrote them. */
+async function insertAs004(database: Database, record: ArticleRecord): Promise<void> {
+  const json = JSON.stringify;
+  await sql`insert into articles (id, url, title, summary, content_html, authors, categories, tags, image, channels,
+      published_at, revision, state, content_hash, created_at, updated_at, retracted_at)
+    values (${record.id}, ${record.url}, ${record.title}, ${record.summary}, ${record.contentHtml}, ${json(record.authors)},
+      ${json(record.categories)}, ${json(record.tags)}, ${null}, ${json(record.channels)}, ${record.publishedAt.getTime()},
+      ${record.revision}, ${record.state}, ${record.contentHash}, ${record.createdAt.getTime()}, ${record.updatedAt.getTime()}, ${null})`.execute(
+    database.db,
+  );
+  for (const category of record.categories) {
+    await sql`insert into article_categories (article_id, slug) values (${record.id}, ${category.slug})`.execute(database.db);
+  }
+}
 import { databaseTargets } from '../../helpers/database.js';
 
 const TABLES = [
@@ -17,7 +37,7 @@ const TABLES = [
   'subscriber_events',
   'subscribers',
 ];
-const MIGRATIONS = ['001-initial', '002-media', '003-subscribers', '004-deliverability'];
+const MIGRATIONS = ['001-initial', '002-media', '003-subscribers', '004-deliverability', '005-category-order'];
 
 describe.each(databaseTargets())('migrateToLatest on $name', (target) => {
   const opened: Database[] = [];
@@ -52,6 +72,28 @@ describe.each(databaseTargets())('migrateToLatest on $name', (target) => {
 
     expect(await migrateToLatest(database)).toEqual([]);
     expect(await tableNames(database)).toEqual(TABLES);
+  });
+
+  it('gives the category rows of a database made before 005 their publication times', async () => {
+    const database = await openEmpty();
+    const migrator = new Migrator({ db: database.db, provider: { getMigrations: () => Promise.resolve(migrationsFor(database.dialect)) } });
+    expect((await migrator.migrateTo('004-deliverability')).error).toBeUndefined();
+    for (const [id, minutes] of [
+      ['older', 1],
+      ['newer', 2],
+    ] as const) {
+      await insertAs004(database, articleRecord(id, { publishedAt: minutesAfter(T0, minutes), state: 'published' }));
+    }
+
+    expect(await migrateToLatest(database)).toEqual(['005-category-order']);
+
+    const articles = new ArticleStore(database);
+    expect((await articles.listPublished({ limit: 10, categorySlug: 'world' })).map((a) => a.id)).toEqual(['newer', 'older']);
+    const rows = await database.db.selectFrom('article_categories').select(['article_id', 'published_at']).orderBy('article_id').execute();
+    expect(rows.map((row) => [row.article_id, Number(row.published_at)])).toEqual([
+      ['newer', minutesAfter(T0, 2).getTime()],
+      ['older', minutesAfter(T0, 1).getTime()],
+    ]);
   });
 
   it('migrates a database even when another one on the same server is already migrated', async () => {
