@@ -3,6 +3,7 @@
  * `article_revisions`, the current categories in `article_categories`.
  */
 import type { Insertable, Kysely, Selectable, SelectQueryBuilder, Transaction } from 'kysely';
+import { sql } from 'kysely';
 import type { ArticleRecord, ArticleState, Author, ArticleImage, Category, ChannelChoice } from '../domain/article.js';
 import type { Database } from './database.js';
 import type { ArticlesTable, Schema } from './schema.js';
@@ -224,15 +225,25 @@ export class ArticleStore {
 
   /** Slugs of the categories that have at least one published article, sorted. */
   async listCategorySlugs(): Promise<string[]> {
-    const rows = await this.db
-      .selectFrom('article_categories')
-      .innerJoin('articles', 'articles.id', 'article_categories.article_id')
-      .where('articles.state', '=', 'published')
-      .select('article_categories.slug')
-      .distinct()
-      .orderBy('article_categories.slug')
-      .execute();
-    return rows.map((row) => row.slug);
+    // A loose index scan: one index probe per distinct slug, then one for a published article
+    // in it, rather than a read of every row (a start-up rebuild calls this on the whole archive;
+    // DISTINCT over a join took 136 ms at 100,000 articles, see bench/growth.ts).
+    const result = await sql<{ slug: string }>`
+      with recursive slugs(slug) as (
+        select min(slug) from article_categories
+        union all
+        select (select min(next.slug) from article_categories as next where next.slug > slugs.slug)
+        from slugs where slugs.slug is not null
+      )
+      select slugs.slug as slug from slugs
+      where slugs.slug is not null
+        and exists (
+          select 1 from article_categories as category
+          inner join articles on articles.id = category.article_id
+          where category.slug = slugs.slug and articles.state = 'published'
+        )
+      order by slugs.slug`.execute(this.db);
+    return result.rows.map((row) => row.slug);
   }
 
   /**
