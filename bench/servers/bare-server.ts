@@ -1,26 +1,26 @@
 /**
- * Baseline for feed serving: a bare node:http server holding the same bytes and headers our
- * app serves (gzip body, ETag, 304 on If-None-Match). Prints its port on stdout.
+ * Baseline for feed serving: a bare node:http server sending the same bytes and headers our app
+ * sends (gzip body, its ETag and caching headers; 304 on If-None-Match).
+ * Arguments: a JSON file `{ etag, headers200, headers304 }` and the body file. Prints its port.
  */
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 
-const [bodyFile, etag, contentType] = process.argv.slice(2) as [string, string, string];
+const [specFile, bodyFile] = process.argv.slice(2) as [string, string];
+const { etag, headers200, headers304 } = JSON.parse(readFileSync(specFile, 'utf8')) as {
+  etag: string;
+  headers200: Record<string, string>;
+  headers304: Record<string, string>;
+};
 const body = readFileSync(bodyFile);
 
 const server = createServer((request, response) => {
   if (request.headers['if-none-match'] === etag) {
-    response.writeHead(304, { etag, vary: 'Accept-Encoding' });
+    response.writeHead(304, headers304);
     response.end();
     return;
   }
-  response.writeHead(200, {
-    'content-type': contentType,
-    'content-encoding': 'gzip',
-    etag,
-    vary: 'Accept-Encoding',
-    'cache-control': 'public, max-age=60',
-  });
+  response.writeHead(200, { ...headers200, 'content-length': String(body.length) });
   response.end(body);
 });
 server.listen(0, '127.0.0.1', () => {

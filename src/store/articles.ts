@@ -63,15 +63,29 @@ export class ArticleStore {
    * @returns false, writing nothing, when an article with this id already exists.
    */
   async insert(record: ArticleRecord): Promise<boolean> {
+    const [inserted] = await this.insertMany([record]);
+    return inserted!;
+  }
+
+  /**
+   * {@link insert} for several articles in one transaction: one commit (one WAL append) for
+   * all, as the API does for the POSTs that arrive together.
+   * @returns per record, in order, whether it was stored (false: its id already exists).
+   */
+  async insertMany(records: readonly ArticleRecord[]): Promise<boolean[]> {
     return this.db.transaction().execute(async (trx) => {
-      const result = await trx
-        .insertInto('articles')
-        .values(toRow(record))
-        .onConflict((conflict) => conflict.column('id').doNothing())
-        .executeTakeFirst();
-      if (Number(result.numInsertedOrUpdatedRows ?? 0n) === 0) return false;
-      await writeRevisionAndCategories(trx, record, false);
-      return true;
+      const inserted: boolean[] = [];
+      for (const record of records) {
+        const result = await trx
+          .insertInto('articles')
+          .values(toRow(record))
+          .onConflict((conflict) => conflict.column('id').doNothing())
+          .executeTakeFirst();
+        const stored = Number(result.numInsertedOrUpdatedRows ?? 0n) > 0;
+        if (stored) await writeRevisionAndCategories(trx, record, false);
+        inserted.push(stored);
+      }
+      return inserted;
     });
   }
 

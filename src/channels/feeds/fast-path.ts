@@ -43,7 +43,7 @@ export function serveCachedFeed(cache: FeedCache, request: IncomingMessage, resp
   const feed = cache.peek(key);
   if (!feed) return false;
   const answer = feedResponse(feed, request.headers);
-  response.writeHead(answer.status, answer.body ? { ...answer.headers, 'content-length': String(answer.body.length) } : answer.headers);
+  response.writeHead(answer.status, answer.headers);
   response.end(request.method === 'HEAD' ? undefined : answer.body);
   return true;
 }

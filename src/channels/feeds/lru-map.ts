@@ -1,7 +1,14 @@
 /**
  * A Map bounded by entry count and by a total weight (bytes), dropping the least recently used
  * entries first. For in-memory caches keyed by what strangers send (SPEC §7: in-memory caches
- * are bounded). Relies on Map keeping insertion order: a hit is moved to the end.
+ * are bounded).
+ *
+ * Eviction is CLOCK ("second chance"), a close approximation of LRU: a hit only sets a flag
+ * (`get` is on every cached feed request, and moving the entry to the Map's end costs a delete
+ * and an insert); when over a bound, entries are taken from the Map's front, a flagged one
+ * loses its flag and goes to the back, the first unflagged one is dropped. Amortised O(1) per
+ * `set`: a scan for the least recently used would cost O(entries) on every miss a stranger can
+ * cause (the misses cache) or every new feed item (the fragment cache, 30,000 entries).
  */
 export interface LruMapOptions<V> {
   /** Most entries held. */
@@ -12,8 +19,15 @@ export interface LruMapOptions<V> {
   weigh?: (value: V) => number;
 }
 
+interface Slot<V> {
+  value: V;
+  weight: number;
+  /** Read since the clock hand last passed it: it gets a second chance. */
+  referenced: boolean;
+}
+
 export class LruMap<K, V> {
-  private readonly entries = new Map<K, { value: V; weight: number }>();
+  private readonly entries = new Map<K, Slot<V>>();
   private totalWeight = 0;
   private readonly maxEntries: number;
   private readonly maxWeight: number;
@@ -38,8 +52,7 @@ export class LruMap<K, V> {
   get(key: K): V | undefined {
     const entry = this.entries.get(key);
     if (entry === undefined) return undefined;
-    this.entries.delete(key);
-    this.entries.set(key, entry);
+    entry.referenced = true;
     return entry.value;
   }
 
@@ -52,13 +65,9 @@ export class LruMap<K, V> {
     this.delete(key);
     const weight = this.weigh(value);
     if (weight > this.maxWeight || this.maxEntries < 1) return false;
-    this.entries.set(key, { value, weight });
+    this.entries.set(key, { value, weight, referenced: false });
     this.totalWeight += weight;
-    for (const [oldest, entry] of this.entries) {
-      if (this.entries.size <= this.maxEntries && this.totalWeight <= this.maxWeight) break;
-      this.entries.delete(oldest);
-      this.totalWeight -= entry.weight;
-    }
+    while (this.entries.size > this.maxEntries || this.totalWeight > this.maxWeight) this.evictOne(key);
     return true;
   }
 
@@ -72,5 +81,20 @@ export class LruMap<K, V> {
   clear(): void {
     this.entries.clear();
     this.totalWeight = 0;
+  }
+
+  /** Drops one entry other than `keep` (the one being added), by the clock (see above). */
+  private evictOne(keep: K): void {
+    // Entries moved to the back are visited again by this loop: a Map iterates over additions.
+    // After one pass every flag is clear, so it ends within two passes.
+    for (const [key, entry] of this.entries) {
+      if (key !== keep && !entry.referenced) {
+        this.delete(key);
+        return;
+      }
+      entry.referenced = false;
+      this.entries.delete(key);
+      this.entries.set(key, entry);
+    }
   }
 }

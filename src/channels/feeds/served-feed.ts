@@ -13,6 +13,8 @@ export interface ServedFeed {
   headers: Record<Coding, Record<string, string>>;
   /** Headers of a 304 answer, per coding (RFC 9110 §15.4.5: the validators and caching fields). */
   notModifiedHeaders: Record<Coding, Record<string, string>>;
+  /** The ETag of each coding's representation, as a reader echoes it in If-None-Match. */
+  etags: Record<Coding, string>;
 }
 
 const CODINGS: readonly Coding[] = ['identity', 'gzip', 'br'];
@@ -22,9 +24,11 @@ export function prepareFeed(document: FeedDocument, cacheControl: string): Serve
   const body = { identity: document.body, gzip: document.gzip, br: document.brotli };
   const headers = {} as ServedFeed['headers'];
   const notModifiedHeaders = {} as ServedFeed['notModifiedHeaders'];
+  const etags = {} as ServedFeed['etags'];
   for (const coding of CODINGS) {
+    etags[coding] = representationEtag(document.etag, coding);
     const common = {
-      etag: representationEtag(document.etag, coding),
+      etag: etags[coding],
       'last-modified': lastModified,
       'cache-control': cacheControl,
       vary: 'Accept-Encoding',
@@ -35,9 +39,11 @@ export function prepareFeed(document: FeedDocument, cacheControl: string): Serve
       'content-type': document.contentType,
       'x-content-type-options': 'nosniff',
       ...(coding === 'identity' ? {} : { 'content-encoding': coding }),
+      // Here once, not per request: a HEAD answer carries it too (RFC 9110 §8.6).
+      'content-length': String(body[coding].length),
     };
   }
-  return { document, body, headers, notModifiedHeaders };
+  return { document, body, headers, notModifiedHeaders, etags };
 }
 
 export interface FeedResponse {
@@ -49,7 +55,8 @@ export interface FeedResponse {
 /** The answer to a GET of `feed`: the right coding, or 304 when the client's copy is current. */
 export function feedResponse(feed: ServedFeed, request: IncomingHttpHeaders): FeedResponse {
   const coding = chooseCoding(request['accept-encoding']);
-  if (isNotModified(request, feed.document.etag, feed.document.lastModified)) {
+  // A reader echoing the ETag it was sent for this coding (nearly every poll): one comparison.
+  if (request['if-none-match'] === feed.etags[coding] || isNotModified(request, feed.document.etag, feed.document.lastModified)) {
     return { status: 304, headers: feed.notModifiedHeaders[coding], body: undefined };
   }
   return { status: 200, headers: feed.headers[coding], body: feed.body[coding] };

@@ -193,6 +193,39 @@ describe('hostile but valid text stays safe in every feed', () => {
   });
 });
 
+describe('articles that arrive together (stored in one transaction)', () => {
+  it('stores and enqueues each of many concurrent POSTs, answering 202 to each', async () => {
+    const ids = Array.from({ length: 30 }, (_, i) => `together-${i}`);
+    const responses = await Promise.all(ids.map((id) => postRaw(JSON.stringify({ ...base, id, url: `https://news.test/${id}` }))));
+    expect(responses.map((response) => response.statusCode)).toEqual(ids.map(() => 202));
+    for (const id of ids) {
+      expect((await t.syndicate.articles.get(id))?.revision, id).toBe(1);
+      expect(await t.syndicate.queues.publish.getJob(`publish-${id}`), id).toBeDefined();
+    }
+  });
+
+  it('creates an article POSTed several times at once only once; the others are unchanged', async () => {
+    const payload = JSON.stringify({ ...base, id: 'same-at-once', url: 'https://news.test/same-at-once' });
+    const responses = await Promise.all(Array.from({ length: 5 }, () => postRaw(payload)));
+    const results = responses.map((response) => response.json().result as string).sort();
+    expect(results).toEqual(['created', 'unchanged', 'unchanged', 'unchanged', 'unchanged']);
+    expect((await t.syndicate.articles.get('same-at-once'))?.revision).toBe(1);
+  });
+
+  it('answers each POST of a batch on its own: a retracted id refused, the article beside it stored', async () => {
+    const retracted = { ...base, id: 'batch-retracted', url: 'https://news.test/batch-retracted' };
+    expect((await postRaw(JSON.stringify(retracted))).statusCode).toBe(202);
+    await t.syndicate.service.retract('batch-retracted');
+    const [again, fresh] = await Promise.all([
+      postRaw(JSON.stringify(retracted)),
+      postRaw(JSON.stringify({ ...base, id: 'batch-fresh', url: 'https://news.test/batch-fresh' })),
+    ]);
+    expect(again!.statusCode).toBe(409);
+    expect(again!.json().error.code).toBe('ARTICLE_RETRACTED');
+    expect(fresh!.statusCode).toBe(202);
+  });
+});
+
 describe('preview', () => {
   it('renders the feed entry without storing anything', async () => {
     const response = await t.app.inject({ method: 'POST', url: '/api/preview', headers: t.auth, payload: { ...base, id: 'preview-only' } });

@@ -65,6 +65,20 @@ describe('syndicate_http_request_duration_seconds', () => {
     expect(histogram(exposition, NAME, { route: 'unmatched', status: '404' })?.count).toBe(50);
   });
 
+  it('counts each observation in its bucket and every bucket above, with their sum and count', async () => {
+    const registry = new Registry();
+    const http = new HttpMetrics(registry);
+    // On a bound counts in that bucket (le is "less than or equal"); past the last, only in +Inf.
+    for (const seconds of [0.0005, 0.003, 20]) http.observe('/things/:id', 200, seconds);
+    http.observe(undefined, 404, 0.0001);
+    const exposition = parseExposition(await registry.metrics());
+    const things = histogram(exposition, NAME, { route: '/things/:id', status: '200' });
+    expect(things?.buckets).toMatchObject({ '0.0005': 1, '0.001': 1, '0.0025': 1, '0.005': 2, '10': 2, '+Inf': 3 });
+    expect(things?.count).toBe(3);
+    expect(things?.sum).toBeCloseTo(20.0035, 6);
+    expect(histogram(exposition, NAME, { route: 'unmatched', status: '404' })?.buckets).toMatchObject({ '0.0005': 1, '+Inf': 1 });
+  });
+
   it('labels a fast path’s answers with the pattern of the channel’s route for the same URL', async () => {
     const registry = new Registry();
     const http = new HttpMetrics(registry);
