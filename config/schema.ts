@@ -83,7 +83,7 @@ export const configSchema = z.object({
   OUTBOX: bool(true),
   /** Items per feed. @defaultValue 50 */
   FEED_ITEMS: int(50, 1, 1000),
-  /** Minimum time between two feed rebuilds, so a burst coalesces. Milliseconds. @defaultValue 200 */
+  /** Longest rest before a feed rebuild, so a burst coalesces (the rest adapts to the rebuild's cost). Milliseconds. @defaultValue 200 */
   FEED_REBUILD_INTERVAL_MS: int(200, 0, 60_000),
   /** Comma-separated WebSub hub URLs. */
   WEBSUB_HUB: list('').pipe(z.array(httpUrl)),

@@ -56,6 +56,11 @@ export function entryText(article: Article): EntryText {
   };
 }
 
+/** Whether the entry will name an author: as `entryText(article).authors.length > 0`, without cleaning the content. */
+export function namesAnAuthor(article: Article): boolean {
+  return article.authors.some((author) => cleanLine(author.name) !== '');
+}
+
 function entryImage(article: Article): EntryImage | null {
   if (article.image === null) return null;
   const url = cleanLine(article.image.url);

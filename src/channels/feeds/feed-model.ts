@@ -34,3 +34,14 @@ export interface FeedContext {
   /** Names the software that wrote the feed (RSS and Atom `generator`). */
   generator: string;
 }
+
+/**
+ * A feed without its items, for assembling a document from item fragments (feed-parts.ts):
+ * `empty` when there are none, else `open`, the fragments joined by `separator`, then `close`.
+ */
+export interface FeedSkeleton {
+  open: string;
+  separator: string;
+  close: string;
+  empty: string;
+}

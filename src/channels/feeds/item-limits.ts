@@ -6,14 +6,13 @@
  */
 import type { Article } from '../../domain/article.js';
 import { escapeHtml } from '../../domain/escape-html.js';
-import { entryContentHtml } from './entry-fields.js';
 
 /** Content HTML (UTF-8 bytes) an item may carry in full. @defaultValue 128 KiB */
 export const FEED_ITEM_CONTENT_LIMIT = 128 * 1024;
 
 /**
- * Bytes of one rendered feed document (uncompressed), per format. Rendering one this big
- * takes ~100 ms of CPU (RSS; the `feed` package), which bounds what a rebuild costs.
+ * Bytes of one rendered feed document (uncompressed), per format. Compressing one this big
+ * takes tens of milliseconds (in libuv's pool), which bounds what a rebuild costs.
  * @defaultValue 2 MiB
  */
 export const FEED_BYTE_LIMIT = 2 * 1024 * 1024;
@@ -31,13 +30,4 @@ export function fitItemContent(article: Article, limit = FEED_ITEM_CONTENT_LIMIT
   const summary = article.summary.trim() ? `<p>${escapeHtml(article.summary)}</p>\n` : '';
   const link = `<p><a href="${escapeHtml(article.url)}">${FULL_ARTICLE_LINK_TEXT}</a></p>`;
   return { ...article, contentHtml: `${summary}${link}` };
-}
-
-/**
- * A lower bound of the bytes `article` adds to any rendered format: each carries the entry's
- * content HTML at least once, escaped (never shorter). Lets the builder skip rendering item
- * counts that cannot fit.
- */
-export function minimumItemBytes(article: Article): number {
-  return Buffer.byteLength(entryContentHtml(article), 'utf8');
 }

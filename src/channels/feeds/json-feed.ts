@@ -1,10 +1,11 @@
 /**
  * JSON Feed 1.1 (https://jsonfeed.org/version/1.1), written by us: the `feed` package writes
- * version 1 (a single `author`, no `language`, no `hubs`; jpmonette/feed#246).
+ * version 1 (a single `author`, no `language`, no `hubs`; jpmonette/feed#246). Besides whole
+ * documents, it gives the parts a document is assembled from (feed-parts.ts).
  */
 import { cleanLine } from '../../domain/text.js';
 import { entryText, feedTitle, type EntryAuthor } from './entry-fields.js';
-import type { FeedContext, FeedItem } from './feed-model.js';
+import type { FeedContext, FeedItem, FeedSkeleton } from './feed-model.js';
 
 export const JSON_FEED_VERSION = 'https://jsonfeed.org/version/1.1';
 
@@ -84,4 +85,21 @@ function jsonAuthor(author: EntryAuthor): JsonFeedAuthor {
 /** Renders a JSON Feed 1.1 document. */
 export function renderJsonFeed(items: readonly FeedItem[], context: FeedContext): string {
   return `${JSON.stringify(buildJsonFeed(items, context), null, 2)}\n`;
+}
+
+// `items` is the last member, so a document ends with it; JSON.stringify writes an empty array
+// as `[]` and puts each element of another on a line of its own, indented two levels.
+const AFTER_EMPTY_ITEMS = ']\n}\n';
+const ITEM_INDENT = '\n    ';
+
+/** The document without items: `open`, the item fragments separated by commas, `close`. */
+export function jsonFeedSkeleton(context: FeedContext): FeedSkeleton {
+  const empty = renderJsonFeed([], context);
+  if (!empty.endsWith(`"items": [${AFTER_EMPTY_ITEMS}`)) throw new Error('feed rendering: JSON Feed items not last');
+  return { open: empty.slice(0, -AFTER_EMPTY_ITEMS.length), separator: ',', close: `\n  ${AFTER_EMPTY_ITEMS}`, empty };
+}
+
+/** One item as a whole document carries it: on a new line, indented (JSON strings hold no raw line ends). */
+export function jsonFeedItemFragment(item: FeedItem): string {
+  return ITEM_INDENT + JSON.stringify(buildItem(item), null, 2).replaceAll('\n', ITEM_INDENT);
 }

@@ -1,23 +1,46 @@
 /**
  * RSS 2.0, written by the `feed` package with our escaping (xml-slots.ts) and a few additions
- * it cannot make itself.
+ * it cannot make itself. Besides whole documents, it gives the parts a document is assembled
+ * from (feed-parts.ts): the channel without items, and each `<item>` on its own.
  */
 import { Feed, type Extension } from 'feed';
 import { cleanLine } from '../../domain/text.js';
 import { escapeHtml } from '../../domain/escape-html.js';
 import { entryText, feedTitle, type EntryAuthor, type EntryImage } from './entry-fields.js';
-import type { FeedContext, FeedItem } from './feed-model.js';
-import { addRootAttributes, insertAfterElement, XmlSlots } from './xml-slots.js';
+import type { FeedContext, FeedItem, FeedSkeleton } from './feed-model.js';
+import { cutItems, insertAfterElement, replaceRootStartTag, splitItems, XmlSlots } from './xml-slots.js';
 
-const NAMESPACES = {
-  'xmlns:atom': 'http://www.w3.org/2005/Atom',
-  'xmlns:content': 'http://purl.org/rss/1.0/modules/content/',
-  'xmlns:dc': 'http://purl.org/dc/elements/1.1/',
-  'xmlns:media': 'http://search.yahoo.com/mrss/',
-};
+// feed declares xmlns:content and xmlns:dc only when some item has content (feed#32), in an order
+// that depends on it, and never xmlns:media; the root declares all we use, always, in one order,
+// so the channel's markup does not depend on its items.
+const ROOT_START_TAG =
+  '<rss version="2.0" xmlns:atom="http://www.w3.org/2005/Atom" xmlns:content="http://purl.org/rss/1.0/modules/content/"' +
+  ' xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:media="http://search.yahoo.com/mrss/">';
 
 /** Renders an RSS 2.0 document. */
 export function renderRss(items: readonly FeedItem[], context: FeedContext): string {
+  const { xml, slots } = writeRss(items, context);
+  return slots.fill(xml);
+}
+
+/** The channel without items: the document is `open`, then each item's fragment, then `close`. */
+export function rssSkeleton(context: FeedContext): FeedSkeleton {
+  const { xml, slots } = writeRss([], context);
+  const [open, , close] = cutItems(xml, 'item', '    </channel>');
+  return { open: slots.fill(open), separator: '', close: slots.fill(close), empty: slots.fill(xml) };
+}
+
+/**
+ * Each item's `<item>` element, indented and with its line end, exactly as a whole document
+ * carries it; rendered in one document, which costs less than one document per item.
+ */
+export function rssItemFragments(items: readonly FeedItem[], context: FeedContext): string[] {
+  const { xml, slots } = writeRss(items, context);
+  return splitItems(cutItems(xml, 'item', '    </channel>')[1], 'item').map((item) => slots.fill(item));
+}
+
+/** The document with placeholders for every value, and the values to fill them with. */
+function writeRss(items: readonly FeedItem[], context: FeedContext): { xml: string; slots: XmlSlots } {
   const slots = new XmlSlots();
   const self = slots.slot(context.selfUrls.rss);
   const feed = new Feed({
@@ -48,17 +71,14 @@ export function renderRss(items: readonly FeedItem[], context: FeedContext): str
     });
   }
 
-  let xml = feed.rss2();
-  // feed declares xmlns:content and xmlns:dc only when some item has content (feed#32), and never
-  // xmlns:media; declare all we use, always.
-  xml = addRootAttributes(xml, 'rss', NAMESPACES);
+  let xml = replaceRootStartTag(feed.rss2(), 'rss', ROOT_START_TAG);
   xml = insertAfterElement(xml, self, [
     // feed takes a single hub; WebSub allows several.
     ...context.hubs.map((hub) => `<atom:link href="${slots.slot(hub)}" rel="hub"/>`),
     `<atom:link href="${slots.slot(context.selfUrls.atom)}" rel="alternate" type="application/atom+xml"/>`,
     `<atom:link href="${slots.slot(context.selfUrls.json)}" rel="alternate" type="application/feed+json"/>`,
   ]);
-  return slots.fill(xml);
+  return { xml, slots };
 }
 
 /**

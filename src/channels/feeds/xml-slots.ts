@@ -126,3 +126,40 @@ export function addRootAttributes(xml: string, root: string, attributes: Record<
   const end = match.index + tag.length;
   return xml.slice(0, end) + added + xml.slice(end);
 }
+
+/**
+ * Replaces the root element's start tag (whatever attributes `feed` gave it) with `tag`.
+ * @throws Error when the root element is not found.
+ */
+export function replaceRootStartTag(xml: string, root: string, tag: string): string {
+  const match = new RegExp(`<${root}(?=[\\s>/])[^>]*>`).exec(xml);
+  if (!match) throw new Error(`feed rendering: root element <${root}> not found`);
+  return xml.slice(0, match.index) + tag + xml.slice(match.index + match[0].length);
+}
+
+/**
+ * Cuts a document written with placeholders (so no text can look like markup) into what comes
+ * before its `<element>` children, the children (whole lines, indentation and line ends
+ * included) and what comes after, which starts with the line `closingLine`. With no children
+ * the middle is empty and the cut is at the start of that line.
+ * @throws Error when `closingLine` is not found.
+ */
+export function cutItems(xml: string, element: string, closingLine: string): [string, string, string] {
+  const close = xml.lastIndexOf(`\n${closingLine}`) + 1;
+  if (close === 0) throw new Error(`feed rendering: ${closingLine.trim()} not found`);
+  const first = xml.indexOf(`<${element}>`);
+  const open = first < 0 || first > close ? close : xml.lastIndexOf('\n', first) + 1;
+  return [xml.slice(0, open), xml.slice(open, close), xml.slice(close)];
+}
+
+/**
+ * Splits the children `cutItems` gave into one string per `<element>`, each from the start of
+ * its line (placeholders keep any text from looking like markup).
+ */
+export function splitItems(children: string, element: string): string[] {
+  const starts: number[] = [];
+  for (let at = children.indexOf(`<${element}>`); at >= 0; at = children.indexOf(`<${element}>`, at + 1)) {
+    starts.push(children.lastIndexOf('\n', at) + 1);
+  }
+  return starts.map((start, index) => children.slice(start, starts[index + 1] ?? children.length));
+}

@@ -1,14 +1,19 @@
 /**
- * Coalesced feed rebuilds under a burst; byte limits per item and per feed; a rebuild of huge
- * articles that leaves the event loop free.
+ * Coalesced feed rebuilds under a burst, and no wait for a lone article; rebuilds that render
+ * only what changed, to the bytes a whole render gives; byte limits per item and per feed; a
+ * rebuild of huge articles that leaves the event loop free.
  * Real: Redis, SQLite, BullMQ workers, rendering, zlib, node:http on loopback. Faked: nothing.
  */
 import type { AddressInfo } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FeedBuilder } from '../../../../src/channels/feeds/builder.js';
-import { FEED_ITEM_CONTENT_LIMIT } from '../../../../src/channels/feeds/item-limits.js';
+import { feedContext } from '../../../../src/channels/feeds/context.js';
+import { latestChange } from '../../../../src/channels/feeds/fragment-cache.js';
+import { FEED_ITEM_CONTENT_LIMIT, fitItemContent } from '../../../../src/channels/feeds/item-limits.js';
 import { feedSite, feedsModule } from '../../../../src/channels/feeds/module.js';
+import { renderFeed } from '../../../../src/channels/feeds/render.js';
+import { feedUrls, FEED_FORMATS } from '../../../../src/channels/feeds/urls.js';
 import { readJsonFeed, readXmlFeed } from '../../../helpers/feeds.js';
 import { startTestSyndicate, type TestSyndicate } from '../../../helpers/syndicate.js';
 import { waitFor } from '../../../helpers/wait.js';
@@ -85,6 +90,87 @@ function proseHtml(size: number, seed: string): string {
   }
   return paragraphs.join('\n');
 }
+
+describe('rebuilds from kept item fragments', () => {
+  let t: TestSyndicate;
+  beforeAll(async () => {
+    // The fan-out publishes; no feeds worker, so the test runs the rebuilds itself.
+    t = await startTestSyndicate('feed-fragments', { roles: ['publish'] });
+  });
+  afterAll(async () => {
+    await t?.stop();
+  });
+
+  function builderFor(prefix: string, rebuildIntervalMs: number): FeedBuilder {
+    return new FeedBuilder({
+      articles: t.syndicate.articles,
+      documents: t.syndicate.channel(feedsModule).services.documents,
+      redis: t.syndicate.redis,
+      prefix: `${t.prefix}:${prefix}`,
+      site: { ...feedSite(t.syndicate.config), rebuildIntervalMs },
+      logger: t.syndicate.logger,
+      onChanged: async () => undefined,
+    });
+  }
+
+  it('renders a new article once per format, and stores what a whole render of the feed gives', async () => {
+    const builder = builderFor('fragments', 0);
+    const submit = (i: number) =>
+      t.syndicate.service.submit({
+        id: `kept-${i}`,
+        url: `https://news.test/kept-${i}?a=1&b=2`,
+        title: `Kept ${i} ]]> &amp; <b>`,
+        categories: ['Harbour', i % 2 ? 'Odd' : 'Even'],
+        authors: i % 3 ? [{ name: `Writer ${i}` }] : [],
+        contentHtml: `<p>kept-${i} body</p>`,
+        publishedAt: new Date(Date.parse('2026-04-01T00:00:00Z') + i * 60_000).toISOString(),
+      });
+    for (let i = 0; i < 6; i++) await submit(i);
+    await waitUntilPublished(
+      t,
+      Array.from({ length: 6 }, (_, i) => `kept-${i}`),
+    );
+    await builder.rebuildEverything();
+    const before = builder.fragments.renderCount;
+
+    await submit(6);
+    await waitUntilPublished(t, ['kept-6']);
+    await builder.ensureBuilt(
+      await builder.markDirty([
+        { name: 'Harbour', slug: 'harbour' },
+        { name: 'Even', slug: 'even' },
+      ]),
+    );
+    // Three feeds carry it (the site's, Harbour's and Even's), in three formats: rendered once each.
+    expect(builder.fragments.renderCount - before).toBe(FEED_FORMATS.length);
+
+    const site = feedSite(t.syndicate.config);
+    for (const slug of [undefined, 'harbour', 'even', 'odd']) {
+      const records = await t.syndicate.articles.listPublished({ limit: site.items, ...(slug ? { categorySlug: slug } : {}) });
+      const items = records.map((record) => ({ article: fitItemContent(record), updatedAt: latestChange(record) }));
+      const updated = new Date(Math.max(...items.map((item) => item.updatedAt.getTime())));
+      const category = slug === undefined ? undefined : records[0]!.categories.find((candidate) => candidate.slug === slug);
+      const context = feedContext(site, feedUrls(site.publicBaseUrl, slug), category, updated);
+      for (const format of FEED_FORMATS) {
+        const key = slug === undefined ? `site/${format}` : `category/${slug}/${format}`;
+        const stored = await t.syndicate.channel(feedsModule).services.documents.get(key);
+        expect(stored?.body.toString('utf8'), key).toBe(renderFeed(format, items, context));
+      }
+    }
+  });
+
+  it('rebuilds for an article right after another without waiting out FEED_REBUILD_INTERVAL_MS', async () => {
+    // A minute between rebuilds would hold each of these back for most of it.
+    const builder = builderFor('adaptive', 60_000);
+    await builder.rebuildEverything();
+    const started = performance.now();
+    for (let i = 0; i < 3; i++) {
+      const result = await builder.ensureBuilt(await builder.markDirty([{ name: 'Harbour', slug: 'harbour' }]));
+      expect(result.rebuilt).toBe(true);
+    }
+    expect(performance.now() - started).toBeLessThan(10_000);
+  });
+});
 
 describe('feed size limits', () => {
   let t: TestSyndicate;

@@ -110,6 +110,42 @@ export const hostileText: fc.Arbitrary<string> = fc.oneof(
 /** An absolute URL normalised the way the domain stores it. */
 export const webUrl: fc.Arbitrary<string> = fc.webUrl({ withQueryParameters: true, withFragments: true }).map((url) => new URL(url).href);
 
+/** Articles whose every text field is hostile. */
+export const hostileArticle: fc.Arbitrary<Article> = fc
+  .record({
+    id: fc.stringMatching(/^[a-z0-9][a-z0-9._-]{0,20}$/),
+    url: webUrl,
+    title: hostileText,
+    summary: hostileText,
+    contentHtml: hostileText,
+    authors: fc.array(
+      fc.record(
+        { name: hostileText, email: fc.option(fc.emailAddress(), { nil: undefined }), url: fc.option(webUrl, { nil: undefined }) },
+        { requiredKeys: ['name'] },
+      ),
+      { maxLength: 3 },
+    ),
+    categories: fc.array(
+      hostileText.map((name) => ({ name, slug: 'slug' })),
+      { maxLength: 4 },
+    ),
+    image: fc.option(fc.record({ url: webUrl, alt: hostileText, credit: hostileText }), { nil: null }),
+  })
+  .map((fields) => makeArticle(fields));
+
+/** Feed contexts with hostile titles, descriptions and category names, some hubs. */
+export const hostileContext: fc.Arbitrary<FeedContext> = fc
+  .record({
+    title: hostileText,
+    description: hostileText,
+    hubs: fc.array(webUrl, { maxLength: 2 }),
+    category: fc.option(
+      hostileText.map((name) => ({ name, slug: 'slug' })),
+      { nil: undefined },
+    ),
+  })
+  .map((fields) => makeContext(fields));
+
 // XML 1.0 §2.2 Char.
 const NOT_XML_CHAR = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
 

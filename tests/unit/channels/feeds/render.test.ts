@@ -2,10 +2,20 @@ import { parseFeed as parseWithFeedParser } from '@rowanmanning/feed-parser';
 import fc from 'fast-check';
 import { parseAtomFeed, parseRssFeed } from 'feedsmith';
 import { describe, expect, it } from 'vitest';
-import { parseArticle, type Article } from '../../../../src/domain/article.js';
+import { parseArticle } from '../../../../src/domain/article.js';
 import { cleanLine, cleanText } from '../../../../src/domain/text.js';
 import { FEED_CONTENT_TYPES, renderFeed, type FeedContext, type FeedItem } from '../../../../src/channels/feeds/render.js';
-import { expectWellFormedXml, hostileText, makeArticle, makeContext, makeItem, PUBLISHED, UPDATED, webUrl } from './feed-test-kit.js';
+import {
+  expectWellFormedXml,
+  hostileArticle,
+  hostileContext,
+  hostileText,
+  makeContext,
+  makeItem,
+  PUBLISHED,
+  UPDATED,
+  webUrl,
+} from './feed-test-kit.js';
 
 function rss(items: FeedItem[], context: FeedContext = makeContext()) {
   const xml = renderFeed('rss', items, context);
@@ -286,40 +296,6 @@ describe('renderFeed in every format', () => {
     expect(json(items).items.map((item) => item.title)).toEqual(expected);
   });
 });
-
-const hostileArticle: fc.Arbitrary<Article> = fc
-  .record({
-    id: fc.stringMatching(/^[a-z0-9][a-z0-9._-]{0,20}$/),
-    url: webUrl,
-    title: hostileText,
-    summary: hostileText,
-    contentHtml: hostileText,
-    authors: fc.array(
-      fc.record(
-        { name: hostileText, email: fc.option(fc.emailAddress(), { nil: undefined }), url: fc.option(webUrl, { nil: undefined }) },
-        { requiredKeys: ['name'] },
-      ),
-      { maxLength: 3 },
-    ),
-    categories: fc.array(
-      hostileText.map((name) => ({ name, slug: 'slug' })),
-      { maxLength: 4 },
-    ),
-    image: fc.option(fc.record({ url: webUrl, alt: hostileText, credit: hostileText }), { nil: null }),
-  })
-  .map((fields) => makeArticle(fields));
-
-const hostileContext: fc.Arbitrary<FeedContext> = fc
-  .record({
-    title: hostileText,
-    description: hostileText,
-    hubs: fc.array(webUrl, { maxLength: 2 }),
-    category: fc.option(
-      hostileText.map((name) => ({ name, slug: 'slug' })),
-      { nil: undefined },
-    ),
-  })
-  .map((fields) => makeContext(fields));
 
 describe('renderFeed for any input', () => {
   it('stays well-formed, and every text field parses back to its cleaned input', () => {
