@@ -3,10 +3,12 @@ import type { FastifyInstance } from 'fastify';
 import { SubscriberStore } from '../store/subscribers.js';
 import { WEBHOOK_QUEUE } from '../webhooks/webhooks.js';
 import type { ProcessContext } from './context.js';
+import { limitHeapGrowth } from './heap-growth.js';
 
 export async function startApiProcess(context: ProcessContext, options: { listen?: boolean } = {}): Promise<FastifyInstance> {
   const { config, logger, core, built, channelQueues, service, metrics } = context;
   const { queues, database, redis } = core;
+  limitHeapGrowth();
   for (const channel of built.values()) await channel.startApi?.();
   // Loaded here: worker-only processes do not carry Fastify.
   const [{ buildApp }, { createPreviewRenderer }] = await Promise.all([import('../http/app.js'), import('../services/preview.js')]);

@@ -13,6 +13,7 @@ import { failStalledDeliveries } from '../queue/stalled-jobs.js';
 import { createQueueWorker } from '../queue/worker.js';
 import { WEBHOOK_QUEUE } from '../webhooks/webhooks.js';
 import type { ProcessContext } from './context.js';
+import { limitHeapGrowth } from './heap-growth.js';
 
 /**
  * The limiter of a channel queue without one of its own. It never holds a job back by itself,
@@ -46,6 +47,7 @@ export class WorkerProcesses {
     const { config, logger, core, channelQueues, built, metrics, roles } = this.context;
     const unknown = requested.filter((role) => !(roles as readonly string[]).includes(role));
     if (unknown.length) throw new Error(`unknown worker role "${unknown[0]}" (known: ${roles.join(', ')})`);
+    if (requested.length > 0) limitHeapGrowth();
     const started = requested.map((role) => {
       const channelQueue = channelQueues.find((c) => c.name === role);
       const options = {

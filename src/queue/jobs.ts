@@ -79,11 +79,43 @@ export const jobIds = {
   retract: (articleId: string) => `retract-${articleId}`,
 };
 
-/** Default options for every job: retried with exponential back-off, kept a while for the dashboard. */
+/**
+ * Finished jobs each queue keeps in Redis, per state: at most `count` (the newest), none older
+ * than `age` seconds. Both bounds, always: `age` alone lets a burst (a newsletter's thousands
+ * of batches failing while the SMTP server is down) fill Redis for a month.
+ */
+export interface JobRetention {
+  /** Seconds. */
+  age: number;
+  count: number;
+}
+
+/**
+ * Completed jobs: a week, at most 10,000 per queue. Nothing reads them back; they are there for
+ * the dashboard (Bull Board), the ledger being the record of what was delivered.
+ */
+export const COMPLETED_JOB_RETENTION: Readonly<JobRetention> = Object.freeze({ age: 7 * 24 * 3600, count: 10_000 });
+
+/**
+ * Failed jobs: 30 days, at most 10,000 per queue. Operators retry a failed delivery from the
+ * admin article page or `POST /api/articles/:id/retry`, which work from the ledger and enqueue a
+ * fresh job: a failed job is kept for its reason and stack traces (in Bull Board), not to be
+ * retried. 10,000 holds a month of any normal day's failures, or ten 100,000-subscriber
+ * newsletters failed batch by batch. Measured (bench/soak.ts): a platform job takes ~1 kB, a
+ * newsletter batch of 100 recipients ~7.5 kB, plus the last {@link JOB_STACK_TRACE_LIMIT} stack
+ * traces of a failed one: at most ~100 MB of Redis for the newsletter queue, ~20 MB for others.
+ */
+export const FAILED_JOB_RETENTION: Readonly<JobRetention> = Object.freeze({ age: 30 * 24 * 3600, count: 10_000 });
+
+/** Stack traces a job keeps, its last attempts' (BullMQ keeps one per attempt without a limit). */
+export const JOB_STACK_TRACE_LIMIT = 3;
+
+/** Default options for every job: retried with exponential back-off, kept a while (and bounded) for the dashboard. */
 export const DEFAULT_JOB_OPTIONS = {
   attempts: 8,
   // Jitter spreads the retries of many jobs that failed together (a platform's 5xx burst).
   backoff: { type: 'exponential', delay: 1000, jitter: 0.5 },
-  removeOnComplete: { age: 7 * 24 * 3600, count: 10_000 },
-  removeOnFail: { age: 30 * 24 * 3600 },
+  removeOnComplete: COMPLETED_JOB_RETENTION,
+  removeOnFail: FAILED_JOB_RETENTION,
+  stackTraceLimit: JOB_STACK_TRACE_LIMIT,
 } as const;

@@ -4,6 +4,14 @@ import { DEFAULT_JOB_OPTIONS, PUBLISH_QUEUE } from './jobs.js';
 import { queueKeyPrefix } from './redis-keys.js';
 
 /**
+ * Entries each queue's events stream (`<prefix>:<name>:events`) keeps, trimmed approximately
+ * (XADD MAXLEN ~) on every event: about the last 150–200 jobs' worth. Nothing in Syndicate reads
+ * the stream (no `QueueEvents`); it is there for someone debugging with `QueueEvents` or
+ * redis-cli. @defaultValue BullMQ's is 10,000
+ */
+export const QUEUE_EVENTS_MAX_LEN = 1000;
+
+/**
  * The queues this process talks to, each created on first use: the publish queue and one per
  * channel. Each queue's keys carry its own hash tag ({@link queueKeyPrefix}), for Redis Cluster.
  */
@@ -32,6 +40,7 @@ export class Queues {
         connection: this.connection,
         prefix: queueKeyPrefix(this.prefix, name),
         defaultJobOptions: DEFAULT_JOB_OPTIONS,
+        streams: { events: { maxLen: QUEUE_EVENTS_MAX_LEN } },
         // A Queue made while Redis is away would otherwise wait for it on every call; workers
         // and `doctor` still check the server's version.
         skipWaitingForReady: true,

@@ -29,6 +29,8 @@ import { articleRecord } from '../store/article-records.js';
 
 const fixture = fileURLToPath(new URL('./fixtures/dying-worker.ts', import.meta.url));
 
+const STALL_LOG = 'deliveries failed: their job kept stopping its worker';
+
 describe('stall handling', () => {
   const prefix = uniquePrefix('stalls');
   const connection = createRedis(TEST_REDIS_URL);
@@ -95,9 +97,12 @@ describe('stall handling', () => {
           child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
           child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
           const exited = new Promise<'died'>((resolve) => child.once('exit', () => resolve('died')));
-          const failed = waitFor(async () => (await deliveries.get(key))?.state === 'failed', 30_000, 'the row failed').then(
-            () => 'failed' as const,
-          );
+          // The row fails before the worker logs why: wait for both, or the kill can beat the log line.
+          const failed = waitFor(
+            async () => (await deliveries.get(key))?.state === 'failed' && output.includes(STALL_LOG),
+            30_000,
+            'the row failed and the worker said why',
+          ).then(() => 'failed' as const);
           const outcome = await Promise.race([exited, failed]);
           if (outcome === 'died') {
             deaths += 1;
@@ -117,7 +122,7 @@ describe('stall handling', () => {
         const row = await deliveries.get(key);
         expect(row).toMatchObject({ state: 'failed', attempts: 2 });
         expect(row?.lastError).toMatch(/^job stalled more than allowable limit: its worker stopped while delivering/);
-        expect(output).toMatch(/deliveries failed: their job kept stopping its worker/);
+        expect(output).toContain(STALL_LOG);
 
         const x: ChannelQueue = {
           name: 'x',
