@@ -2,10 +2,13 @@
  * Child process of bench/newsletter.ts: the baseline. Raw pooled nodemailer sends the same
  * messages (the same rendered email, each with its own unsubscribe link and List-* headers)
  * to the same SMTP sink, keeping as many in flight as our workers do, with no queue, no
- * database and no ledger. Reports { sent, ms, maxRssMb } over IPC.
+ * database and no ledger, DKIM-signed with our worker's key (BENCH_DKIM). Reports
+ * { sent, ms, maxRssMb } over IPC.
  */
+import { createPrivateKey } from 'node:crypto';
 import nodemailer from 'nodemailer';
 import { renderArticleEmail } from '../src/channels/newsletter/render.js';
+import { DKIM_SIGNED_HEADERS } from '../src/channels/newsletter/send.js';
 import { benchArticles } from './articles.js';
 
 const smtpUrl = process.env.BENCH_SMTP_URL!;
@@ -23,9 +26,16 @@ const site = {
 };
 const placeholder = 'SYNDICATEUNSUBSCRIBEURLPLACEHOLDER';
 const rendered = renderArticleEmail(article, site, { unsubscribeUrl: placeholder });
-const transport = nodemailer.createTransport(
-  smtpUrl.startsWith('smtp') ? ({ url: smtpUrl, pool: true, maxConnections: 5, maxMessages: Infinity } as never) : smtpUrl,
-);
+// The key our worker signs with, as nodemailer's own `dkim` option: the PEM text, as documented,
+// or with BENCH_DKIM_PARSED=1 parsed once into a KeyObject, as our mailer does.
+const dkimKey = JSON.parse(process.env.BENCH_DKIM!) as { domain: string; selector: string; privateKey: string };
+const dkim = {
+  domainName: dkimKey.domain,
+  keySelector: dkimKey.selector,
+  privateKey: process.env.BENCH_DKIM_PARSED ? createPrivateKey(dkimKey.privateKey) : dkimKey.privateKey,
+  headerFieldNames: DKIM_SIGNED_HEADERS,
+};
+const transport = nodemailer.createTransport({ url: smtpUrl, pool: true, maxConnections: 5, maxMessages: Infinity, dkim } as never);
 
 let next = 0;
 const started = performance.now();

@@ -26,6 +26,21 @@ if (process.env.BENCH_MEMORY_DETAIL) {
   }, 1000).unref();
 }
 
+// BENCH_HEAP_PROF=<file>: a sampling heap profile of the sending, counting what survived the
+// young generation and was then freed by a major GC (the promoted garbage that grows the heap).
+let heapSession;
+if (process.env.BENCH_HEAP_PROF) {
+  const { Session } = await import('node:inspector/promises');
+  heapSession = new Session();
+  heapSession.connect();
+  await heapSession.post('HeapProfiler.enable');
+  await heapSession.post('HeapProfiler.startSampling', {
+    samplingInterval: 16384,
+    includeObjectsCollectedByMajorGC: true,
+    includeObjectsCollectedByMinorGC: false,
+  });
+}
+
 const started = performance.now();
 await syndicate.service.submit(article);
 for (;;) {
@@ -37,6 +52,11 @@ process.send?.({ planned: performance.now() - started });
 
 process.on('message', async () => {
   const maxRssMb = process.resourceUsage().maxRSS / 1024;
+  if (heapSession) {
+    const { profile } = await heapSession.post('HeapProfiler.stopSampling');
+    const { writeFile } = await import('node:fs/promises');
+    await writeFile(process.env.BENCH_HEAP_PROF, JSON.stringify(profile));
+  }
   if (process.env.BENCH_MEMORY_DETAIL) console.error('rss/heapTotal/heapUsed/external MB each second:', samples.join(' '));
   await syndicate.close();
   process.send?.({ maxRssMb }, () => process.exit(0));

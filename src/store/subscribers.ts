@@ -482,6 +482,27 @@ export class SubscriberStore {
     return rows.map(toSubscriber);
   }
 
+  /**
+   * {@link pageRecipients} with only what planning a newsletter reads, each subscriber's id
+   * and categories: a plan pages through every recipient, and whole rows (dates, consent) would
+   * only be garbage by the next page.
+   */
+  async pageRecipientCategories(
+    frequency: Frequency,
+    afterId: string | null,
+    limit: number,
+  ): Promise<Pick<Subscriber, 'id' | 'categories'>[]> {
+    assertLimit(limit);
+    let query = this.db
+      .selectFrom('subscribers')
+      .select(['id', 'categories'])
+      .where('state', '=', 'confirmed')
+      .where('frequency', '=', frequency);
+    if (afterId !== null) query = query.where('id', '>', afterId);
+    const rows = await query.orderBy('id').limit(limit).execute();
+    return rows.map((row) => ({ id: row.id, categories: JSON.parse(row.categories) as string[] }));
+  }
+
   /** Every subscriber, whatever the state, a page at a time in id order. */
   async *pages(pageSize = 1000): AsyncIterable<Subscriber[]> {
     assertLimit(pageSize);

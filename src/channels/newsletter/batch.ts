@@ -87,7 +87,7 @@ export async function planNewsletter(deps: NewsletterDeps, job: Job<DeliverJobDa
     const slugs = article.categories.map((category) => category.slug);
     let after: string | null = null;
     for (;;) {
-      const page: Subscriber[] = await deps.subscribers.pageRecipients('immediate', after, PLAN_PAGE_SIZE);
+      const page = await deps.subscribers.pageRecipientCategories('immediate', after, PLAN_PAGE_SIZE);
       if (page.length === 0) break;
       after = page[page.length - 1]!.id;
       const wanted = page.filter((subscriber) => wantsArticle(subscriber, slugs));

@@ -3,7 +3,7 @@
  */
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
-import { PENDING_TTL_MS } from '../../../src/domain/subscriber.js';
+import { PENDING_TTL_MS, type Subscriber } from '../../../src/domain/subscriber.js';
 import { CONFIRMATION_THROTTLE_MS } from '../../../src/store/subscribers.js';
 import { databaseTargets } from '../../helpers/database.js';
 import { input, later, MINUTE, T0, useSubscriberKit } from '../../helpers/subscribers.js';
@@ -256,6 +256,30 @@ describe.each(databaseTargets())('SubscriberStore on $name', (target) => {
       expect(seen).not.toContain('daily42@example.org');
       expect(seen).not.toContain('daily43@example.org');
       expect(seen).not.toContain('pending@example.org');
+    });
+
+    it('pages the same recipients with only their ids and categories, for planning', async () => {
+      await kit.importer.importMany(
+        Array.from({ length: 30 }, (_, i) => input(`plan${i}@example.org`, { categories: i % 2 ? ['sport'] : [] })),
+        { confirmed: true, now: T0 },
+      );
+      await kit.importer.importMany([input('waiting@example.org')], { confirmed: false, now: T0 });
+      const full: Subscriber[] = [];
+      const lean: Pick<Subscriber, 'id' | 'categories'>[] = [];
+      for (let after: string | null = null; ;) {
+        const page = await kit.store.pageRecipients('immediate', after, 7);
+        if (page.length === 0) break;
+        full.push(...page);
+        after = page[page.length - 1]!.id;
+      }
+      for (let after: string | null = null; ;) {
+        const page = await kit.store.pageRecipientCategories('immediate', after, 7);
+        if (page.length === 0) break;
+        lean.push(...page);
+        after = page[page.length - 1]!.id;
+      }
+      expect(lean).toHaveLength(30);
+      expect(lean).toEqual(full.map(({ id, categories }) => ({ id, categories })));
     });
 
     it('pages through every subscriber in id order, whatever the state', async () => {

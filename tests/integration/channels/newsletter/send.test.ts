@@ -22,6 +22,7 @@ import {
 } from '../../../../src/channels/newsletter/send.js';
 import { startSmtpSink, type SmtpSink } from '../../../helpers/smtp-sink.js';
 import { freePort } from '../../../helpers/ports.js';
+import { waitFor } from '../../../helpers/wait.js';
 
 const DKIM_DOMAIN = 'news.example.org';
 const DKIM_SELECTOR = 'mail2026';
@@ -186,6 +187,40 @@ describe('createMailer over SMTP', () => {
     const received = await sink.waitFor(200);
     expect(received).toHaveLength(200);
     expect(new Set(received.map((mail) => mail.parsed.messageId)).size).toBe(200);
+  });
+
+  it('hands the pool no more than maxInFlight messages at once; the rest wait their turn', async () => {
+    const arrived: string[] = [];
+    const holding = await startSmtpSink({
+      // Every message stays unanswered until the client gives up on it.
+      onMessage: (envelope) => {
+        arrived.push(envelope.to[0]!);
+        return 'hold';
+      },
+    });
+    const gated = createMailer({ ...options(), smtpUrl: holding.url, maxConnections: 5, maxInFlight: 2, timeoutMs: 1000 });
+    try {
+      const sends = Array.from({ length: 5 }, (_, i) =>
+        gated.send(message({ to: { address: `reader${i}@example.net` }, messageId: `article.sub-${i}@news.example.org` })),
+      );
+      const outcomes = Promise.allSettled(sends);
+      await waitFor(() => arrived.length >= 2, 5000, 'the first two messages');
+      // Five connections could carry five, but only two were handed over.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(arrived).toEqual(['reader0@example.net', 'reader1@example.net']);
+      holding.accepting();
+      // The held two time out; their places go to the other three, which are accepted.
+      const settled = await outcomes;
+      expect(settled.map((outcome) => outcome.status)).toEqual(['rejected', 'rejected', 'fulfilled', 'fulfilled', 'fulfilled']);
+      expect(holding.messages.map((mail) => mail.envelope.to[0]).sort()).toEqual([
+        'reader2@example.net',
+        'reader3@example.net',
+        'reader4@example.net',
+      ]);
+    } finally {
+      gated.close();
+      await holding.close();
+    }
   });
 });
 
