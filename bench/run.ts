@@ -6,9 +6,13 @@
 import { benchFeedRender } from './feed-render.js';
 import { benchFeedRebuild } from './feed-rebuild.js';
 import { benchFeedServe } from './feed-serve.js';
+import { benchIngest } from './ingest.js';
 import { benchPublishToFeed } from './publish-to-feed.js';
 import { benchNewsletter } from './newsletter.js';
+import { benchMemory } from './memory.js';
+import { benchSoak } from './soak.js';
 import { benchSocial } from './social.js';
+import { benchGrowth } from './growth.js';
 import { printRows, printSummary } from './stats.js';
 
 const only = process.argv.slice(2);
@@ -17,8 +21,14 @@ const suites: Array<[string, () => Promise<import('./stats.js').Row[]>]> = [
   ['feed-rebuild', benchFeedRebuild],
   ['publish-to-feed', benchPublishToFeed],
   ['feed-serve', benchFeedServe],
+  ['ingest', benchIngest],
   ['social', benchSocial],
   ['newsletter', benchNewsletter],
+  ['memory', benchMemory],
+  // Minutes of filling 100,000 articles: only when named, `npm run bench -- growth`.
+  ...(only.includes('growth') ? [['growth', benchGrowth] as [string, () => Promise<import('./stats.js').Row[]>]] : []),
+  // An hour long (BENCH_SOAK_MINUTES): only when named, `npm run bench -- soak`.
+  ...(only.includes('soak') ? [['soak', benchSoak] as [string, () => Promise<import('./stats.js').Row[]>]] : []),
 ];
 
 console.log(`# Syndicate benchmarks — node ${process.version}, ${new Date().toISOString()}`);
