@@ -223,6 +223,13 @@ describe('openDatabase', () => {
 
     // What a PostgreSQL restart or failover does to a pooled connection; an unheard pool error would end the process.
     await admin.query('select pg_terminate_backend($1)', [pid]);
+    // pg_terminate_backend only signals the backend: under load it exits (and its FATAL reaches
+    // our pool) later. Wait until it is gone, then give the pool a moment to hear of it.
+    for (let tries = 0; tries < 100; tries++) {
+      const { rows } = await admin.query('select 1 from pg_stat_activity where pid = $1', [pid]);
+      if (rows.length === 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
     await new Promise((resolve) => setTimeout(resolve, 200));
 
     await expect(database.ping()).resolves.toBeUndefined();
