@@ -12,7 +12,7 @@ import { loadConfig } from '../config/load.js';
 import { createSyndicate } from '../src/app.js';
 import { createLogger } from '../src/logger.js';
 import { benchArticleInput, benchArticles } from './articles.js';
-import { parseArticle, type Category } from '../src/domain/article.js';
+import { parseArticle, type Article, type Category } from '../src/domain/article.js';
 import { feedContext } from '../src/channels/feeds/context.js';
 import { buildFeedDocument, feedKey } from '../src/channels/feeds/document.js';
 import { latestChange } from '../src/channels/feeds/fragment-cache.js';
@@ -53,23 +53,26 @@ async function withSyndicate<T>(
   }
 }
 
+/** Stores `article` as published, straight into the database (no queue, no rebuild). */
+async function storePublished(syndicate: Awaited<ReturnType<typeof createSyndicate>>, article: Article, now: Date): Promise<void> {
+  await syndicate.articles.insert({
+    ...article,
+    revision: 1,
+    state: 'published',
+    contentHash: article.id,
+    createdAt: now,
+    updatedAt: now,
+    retractedAt: null,
+  });
+}
+
 export async function benchFeedRebuild(): Promise<Row[]> {
   const rows: Row[] = [];
   for (const count of [50, 1000]) {
     const articles = benchArticles(count).map((article) => ({ ...article, categories: [] }));
     const ours = await withSyndicate({ FEED_ITEMS: String(count) }, async (syndicate) => {
       const now = new Date();
-      for (const article of articles) {
-        await syndicate.articles.insert({
-          ...article,
-          revision: 1,
-          state: 'published',
-          contentHash: article.id,
-          createdAt: now,
-          updatedAt: now,
-          retractedAt: null,
-        });
-      }
+      for (const article of articles) await storePublished(syndicate, article, now);
       const { builder, documents } = syndicate.channel(feedsModule).services;
       // Cold every time: no fragment kept, no document stored (an unchanged one is not compressed again).
       return timeMedian(
@@ -139,16 +142,7 @@ export async function benchIncrementalRebuild(): Promise<Row> {
       const parsed = parseArticle(benchArticleInput(next++), { channelNames: [], now: new Date() });
       if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
       const { article } = parsed.value;
-      const now = new Date();
-      await syndicate.articles.insert({
-        ...article,
-        revision: 1,
-        state: 'published',
-        contentHash: article.id,
-        createdAt: now,
-        updatedAt: now,
-        retractedAt: null,
-      });
+      await storePublished(syndicate, article, new Date());
       return article.categories;
     };
     const rebuildOurs = async (categories: Category[]) => {

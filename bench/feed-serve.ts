@@ -8,15 +8,14 @@
  * BENCH_SERVE_SECONDS (default 5) per load, BENCH_SERVE_ROUNDS (default 3),
  * BENCH_SERVE_CPU_PROF=dir writes a --cpu-prof profile of our server process there.
  */
-import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawnSync, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { get, type IncomingHttpHeaders } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { fmt, percentile, type Row } from './stats.js';
+import { startServer, stop } from './child-server.js';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
 const DURATION_S = Number(process.env.BENCH_SERVE_SECONDS ?? 5);
 const ROUNDS = Number(process.env.BENCH_SERVE_ROUNDS ?? 3);
 const CONNECTIONS = 50;
@@ -48,23 +47,6 @@ function ensureWrk(): void {
   run(['update']);
   const result = run(['install', '-y', 'wrk']);
   if (result.status !== 0 || !onPath('wrk')) throw new Error('feed-serve needs wrk: `apt-get install -y wrk` failed');
-}
-
-function startServer(script: string, args: string[], cpuProfDir?: string): Promise<{ child: ChildProcess; port: number }> {
-  const profile = cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfDir] : [];
-  const child = spawn(process.execPath, [...profile, '--import', 'tsx', path.join(here, 'servers', script), ...args], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  return new Promise((resolve, reject) => {
-    child.stdout?.once('data', (chunk: Buffer) => resolve({ child, port: Number(chunk.toString().trim()) }));
-    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
-  });
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  await exited;
 }
 
 /** CPU time (user + system) the process `pid` has used, in milliseconds; NaN where /proc is missing. */

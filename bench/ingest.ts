@@ -15,18 +15,16 @@
  * it must go several times faster than ours, or the figure would be the client's.
  * BENCH_INGEST_CPU_PROF=dir writes a --cpu-prof profile of the API process there.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { Agent, request } from 'node:http';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { benchArticleInput } from './articles.js';
 import { cpuMs } from './feed-serve.js';
 import { BENCH_REDIS_URL, deletePrefix } from './raw-hop.js';
 import { fmt, percentile, type Row } from './stats.js';
+import { startServer, stop } from './child-server.js';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
 const ARTICLES = 500;
 const CONCURRENCY = 20;
 const ROUNDS = Number(process.env.BENCH_INGEST_ROUNDS ?? 5);
@@ -35,23 +33,6 @@ const TOKEN = 'bench-ingest-token-0123456789';
 const TARGET = 0.5;
 /** The sink must outrun ours by this much for the client not to be what is measured. */
 const CLIENT_HEADROOM = 3;
-
-function startServer(script: string, args: string[], cpuProfDir?: string): Promise<{ child: ChildProcess; port: number }> {
-  const profile = cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfDir] : [];
-  const child = spawn(process.execPath, [...profile, '--import', 'tsx', path.join(here, 'servers', script), ...args], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  return new Promise((resolve, reject) => {
-    child.stdout?.once('data', (chunk: Buffer) => resolve({ child, port: Number(chunk.toString().trim()) }));
-    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
-  });
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  await exited;
-}
 
 /** Runs `task(i)` for i in [0, count), `concurrency` at a time. */
 async function inParallel(count: number, concurrency: number, task: (i: number) => Promise<void>): Promise<void> {

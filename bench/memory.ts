@@ -25,7 +25,7 @@ import { startSmtpSink, type SmtpSink } from '../tests/helpers/smtp-sink.js';
 import { benchArticleInput } from './articles.js';
 import { prepareSubscribers } from './newsletter.js';
 import { BENCH_REDIS_URL, deletePrefix } from './raw-hop.js';
-import { BENCH_PUBLISHER_TOKEN, publishArticle, sampleRss, SERVICE_ENTRY, startService, type ServiceForm } from './service-process.js';
+import { deskEnv, publishArticle, sampleRss, SERVICE_ENTRY, startService, type ServiceForm } from './service-process.js';
 import { fmt, type Row } from './stats.js';
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -99,13 +99,7 @@ async function runService(form: ServiceForm, dataDir: string, sink: SmtpSink, pr
       REDIS_URL: BENCH_REDIS_URL,
       QUEUE_PREFIX: prefix,
       CHANNELS: 'feeds,newsletter',
-      SMTP_URL: sink.url,
-      MAIL_FROM: 'Bench Desk <desk@news.example.com>',
-      MAIL_RATE: '0',
-      MAIL_POSTAL_ADDRESS: '1 Main St',
-      PUBLIC_BASE_URL: 'https://news.example.com',
-      SITE_TITLE: 'Bench Desk',
-      PUBLISHER_TOKEN: BENCH_PUBLISHER_TOKEN,
+      ...deskEnv(sink.url),
       LOG_LEVEL: 'warn',
       // As the Dockerfile sets it for the compiled form; a user's `npm start` has none.
       ...(form === 'compiled' ? { NODE_ENV: 'production' } : {}),

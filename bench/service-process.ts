@@ -16,6 +16,19 @@ const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const BENCH_PUBLISHER_TOKEN = 'bench-publisher-token-0123456789';
 
 /** `npm start` (tsx over the sources) or the Docker image's compiled entry. */
+/** The environment every benchmark service shares: a desk mailing through `smtpUrl`, unthrottled. */
+export function deskEnv(smtpUrl: string): Record<string, string> {
+  return {
+    SMTP_URL: smtpUrl,
+    MAIL_FROM: 'Bench Desk <desk@news.example.com>',
+    MAIL_RATE: '0',
+    MAIL_POSTAL_ADDRESS: '1 Main St',
+    PUBLIC_BASE_URL: 'https://news.example.com',
+    SITE_TITLE: 'Bench Desk',
+    PUBLISHER_TOKEN: BENCH_PUBLISHER_TOKEN,
+  };
+}
+
 export type ServiceForm = 'npm-start' | 'compiled';
 
 /** The command line of each form, relative to the repository (as in package.json and the Dockerfile). */

@@ -20,7 +20,7 @@ import { startSmtpSink } from '../tests/helpers/smtp-sink.js';
 import { benchArticleInput } from './articles.js';
 import { prepareSubscribers } from './newsletter.js';
 import { BENCH_REDIS_URL, deletePrefix } from './raw-hop.js';
-import { BENCH_PUBLISHER_TOKEN, publishArticle, readRss, retractArticle, sleep, startService } from './service-process.js';
+import { deskEnv, publishArticle, readRss, retractArticle, sleep, startService } from './service-process.js';
 import { fmt, type Row } from './stats.js';
 
 const MINUTES = Number(process.env.BENCH_SOAK_MINUTES ?? 60);
@@ -137,13 +137,7 @@ export async function benchSoak(): Promise<Row[]> {
         QUEUE_PREFIX: prefix,
         CHANNELS: 'feeds,newsletter,x,facebook,instagram,mastodon,bluesky',
         OUTBOX: 'true',
-        SMTP_URL: sink.url,
-        MAIL_FROM: 'Bench Desk <desk@news.example.com>',
-        MAIL_RATE: '0',
-        MAIL_POSTAL_ADDRESS: '1 Main St',
-        PUBLIC_BASE_URL: 'https://news.example.com',
-        SITE_TITLE: 'Bench Desk',
-        PUBLISHER_TOKEN: BENCH_PUBLISHER_TOKEN,
+        ...deskEnv(sink.url),
         LOG_LEVEL: 'error',
       },
     });

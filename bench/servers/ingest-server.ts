@@ -9,7 +9,7 @@ import path from 'node:path';
 import { loadConfig } from '../../config/load.js';
 import { createSyndicate } from '../../src/app.js';
 import { createLogger } from '../../src/logger.js';
-import { deletePrefix } from '../raw-hop.js';
+import { serveApi } from './serve-api.js';
 
 const [queuePrefix, token] = process.argv.slice(2) as [string, string];
 const withWorkers = process.argv.includes('--workers');
@@ -28,14 +28,4 @@ const { config } = loadConfig(
 );
 const syndicate = await createSyndicate(config, createLogger('warn'));
 if (withWorkers) await syndicate.startWorkers(syndicate.roles);
-const api = await syndicate.startApi({ listen: false });
-await api.listen({ port: 0, host: '127.0.0.1' });
-const address = api.server.address();
-console.log(typeof address === 'object' && address ? address.port : 0);
-process.on('SIGTERM', () => {
-  void syndicate
-    .close()
-    .then(() => deletePrefix(config.queuePrefix))
-    .then(() => rmSync(dataDir, { recursive: true, force: true }))
-    .then(() => process.exit(0));
-});
+await serveApi(syndicate, () => rmSync(dataDir, { recursive: true, force: true }));

@@ -9,7 +9,7 @@ import { loadConfig } from '../../config/load.js';
 import { createSyndicate } from '../../src/app.js';
 import { createLogger } from '../../src/logger.js';
 import { benchArticleInput } from '../articles.js';
-import { deletePrefix } from '../raw-hop.js';
+import { serveApi } from './serve-api.js';
 import { feedsModule } from '../../src/channels/feeds/module.js';
 
 const dataDir = mkdtempSync(path.join(tmpdir(), 'syndicate-bench-serve-'));
@@ -34,13 +34,4 @@ for (;;) {
   if (document && document.body.toString().includes('bench-49') && document.body.toString().includes('bench-0<')) break;
   await new Promise((resolve) => setTimeout(resolve, 50));
 }
-const api = await syndicate.startApi({ listen: false });
-await api.listen({ port: 0, host: '127.0.0.1' });
-const address = api.server.address();
-console.log(typeof address === 'object' && address ? address.port : 0);
-process.on('SIGTERM', () => {
-  void syndicate
-    .close()
-    .then(() => deletePrefix(config.queuePrefix))
-    .then(() => process.exit(0));
-});
+await serveApi(syndicate);
