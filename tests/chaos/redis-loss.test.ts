@@ -13,14 +13,16 @@ import { ChaosRedis } from './harness/redis-server.js';
 import { ChaosService } from './harness/service.js';
 import {
   chaosArticles,
+  expectEachOnce,
   printTally,
+  publishAll,
   refusedAsDuplicate,
   settle,
   tallyEmails,
   tallyFeed,
   tallyPosts,
-  unsent,
   type ChaosArticle,
+  type Deliveries,
 } from './harness/tally.js';
 
 const SUBSCRIBERS = 100;
@@ -57,9 +59,7 @@ describe('chaos: Redis forgets mid-delivery', () => {
     await redis?.close();
   });
 
-  async function publish(wave: readonly ChaosArticle[]): Promise<number[]> {
-    return (await Promise.all(wave.map((article) => service.api('POST', '/api/articles', article, 3_000)))).map((answer) => answer.status);
-  }
+  const publish = (wave: readonly ChaosArticle[]): Promise<number[]> => publishAll(service, wave, 3_000);
 
   /** Resolves once the SMTP server has accepted `count` messages of `articles`. */
   async function mailed(articles: readonly ChaosArticle[], count: number): Promise<void> {
@@ -71,7 +71,7 @@ describe('chaos: Redis forgets mid-delivery', () => {
     }
   }
 
-  async function tallies(articles: readonly ChaosArticle[], deliveries: Parameters<typeof unsent>[0]) {
+  async function tallies(articles: readonly ChaosArticle[], deliveries: Record<string, Deliveries>) {
     return [
       tallyEmails(
         mail.accepted.filter((m) => articles.some((a) => m.messageId.startsWith(`<${a.id}.`))),
@@ -113,13 +113,7 @@ describe('chaos: Redis forgets mid-delivery', () => {
       `${articles.length} articles × ${SUBSCRIBERS} subscribers, flushed after ${flushedAt} emails; all delivered ${seconds.toFixed(1)} s later`,
       counts,
     );
-    for (const tally of counts)
-      expect({ channel: tally.channel, duplicated: tally.duplicated, lost: tally.lost }).toEqual({
-        channel: tally.channel,
-        duplicated: 0,
-        lost: 0,
-      });
-    for (const channel of CHANNELS) expect(unsent(deliveries, channel)).toEqual([]);
+    expectEachOnce(counts, deliveries, CHANNELS);
   });
 
   it(
@@ -156,13 +150,7 @@ describe('chaos: Redis forgets mid-delivery', () => {
         `${articles.length} articles × ${SUBSCRIBERS} subscribers, 2 posted while down (answers ${whileDown.join(', ')}; ${stored} stored without a job); all delivered ${seconds.toFixed(1)} s after Redis came back`,
         counts,
       );
-      for (const tally of counts)
-        expect({ channel: tally.channel, duplicated: tally.duplicated, lost: tally.lost }).toEqual({
-          channel: tally.channel,
-          duplicated: 0,
-          lost: 0,
-        });
-      for (const channel of CHANNELS) expect(unsent(deliveries, channel)).toEqual([]);
+      expectEachOnce(counts, deliveries, CHANNELS);
     },
   );
 });

@@ -13,13 +13,14 @@ import { ChaosRedis } from './harness/redis-server.js';
 import { ChaosService } from './harness/service.js';
 import {
   chaosArticles,
+  expectEachOnce,
   printTally,
+  publishAll,
   refusedAsDuplicate,
   settle,
   tallyEmails,
   tallyFeed,
   tallyPosts,
-  unsent,
   type ChaosArticle,
 } from './harness/tally.js';
 
@@ -62,8 +63,7 @@ describe('chaos: kill -9 three times during a burst', () => {
 
     const articles = chaosArticles('kill', ARTICLES);
     const publish = async (wave: readonly ChaosArticle[]) => {
-      const answers = await Promise.all(wave.map((article) => service!.api('POST', '/api/articles', article)));
-      expect(answers.map((answer) => answer.status)).toEqual(wave.map(() => 202));
+      expect(await publishAll(service!, wave)).toEqual(wave.map(() => 202));
     };
     const t0 = Date.now();
     const timeline: string[] = [];
@@ -94,13 +94,7 @@ describe('chaos: kill -9 three times during a burst', () => {
       `${ARTICLES} articles × ${SUBSCRIBERS} subscribers; back from ${timeline.join(', ')}; all delivered ${seconds.toFixed(1)} s after the last restart`,
       tallies,
     );
-    for (const tally of tallies)
-      expect({ channel: tally.channel, duplicated: tally.duplicated, lost: tally.lost }).toEqual({
-        channel: tally.channel,
-        duplicated: 0,
-        lost: 0,
-      });
-    for (const channel of CHANNELS) expect(unsent(deliveries, channel)).toEqual([]);
+    expectEachOnce(tallies, deliveries, CHANNELS);
   });
 });
 

@@ -11,7 +11,16 @@ import { X_ERRORS } from '../helpers/fake-x-server.js';
 import { startPlatforms, type Platforms } from './harness/platforms.js';
 import { ChaosRedis } from './harness/redis-server.js';
 import { ChaosService } from './harness/service.js';
-import { chaosArticles, printTally, refusedAsDuplicate, settle, tallyFeed, tallyPosts, unsent } from './harness/tally.js';
+import {
+  chaosArticles,
+  expectEachOnce,
+  printTally,
+  publishAll,
+  refusedAsDuplicate,
+  settle,
+  tallyFeed,
+  tallyPosts,
+} from './harness/tally.js';
 
 const ARTICLES = 6;
 const CHANNELS = ['feeds', 'x', 'mastodon'];
@@ -42,8 +51,7 @@ describe('chaos: X 429, 503 and hang storms', () => {
     x.dropResponseAfterStore(2);
 
     const articles = chaosArticles('storm', ARTICLES);
-    const answers = await Promise.all(articles.map((article) => service!.api('POST', '/api/articles', article)));
-    expect(answers.map((answer) => answer.status)).toEqual(articles.map(() => 202));
+    expect(await publishAll(service, articles)).toEqual(articles.map(() => 202));
     const { seconds, deliveries } = await settle(service, articles, CHANNELS, 0, 150_000);
 
     const posts = x.requestsTo('POST', '/2/tweets').length;
@@ -58,12 +66,6 @@ describe('chaos: X 429, 503 and hang storms', () => {
       tallies,
     );
     expect(posts).toBeGreaterThanOrEqual(ARTICLES + 3 + 4 + 1);
-    for (const tally of tallies)
-      expect({ channel: tally.channel, duplicated: tally.duplicated, lost: tally.lost }).toEqual({
-        channel: tally.channel,
-        duplicated: 0,
-        lost: 0,
-      });
-    for (const channel of CHANNELS) expect(unsent(deliveries, channel)).toEqual([]);
+    expectEachOnce(tallies, deliveries, CHANNELS);
   });
 });

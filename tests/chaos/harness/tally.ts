@@ -5,6 +5,7 @@
  * recorded by the service) is counted apart, and only when the service reported that re-send
  * and both copies carry the same Message-ID; any other second copy is a duplicate.
  */
+import { expect } from 'vitest';
 import type { AcceptedMail } from './mail-server.js';
 import type { ChaosService } from './service.js';
 import { waitFor } from '../../helpers/wait.js';
@@ -168,6 +169,28 @@ export function unsent(deliveries: Record<string, Deliveries>, channel: string):
     if (channel === 'newsletter') return row?.sent === row?.total ? [] : [`${id}: ${JSON.stringify(row)}`];
     return row?.state === 'sent' ? [] : [`${id}: ${row?.state ?? 'none'}`];
   });
+}
+
+/** POSTs every article at once; their HTTP statuses, in order. */
+export async function publishAll(service: ChaosService, articles: readonly ChaosArticle[], timeoutMs?: number): Promise<number[]> {
+  const answers = await Promise.all(articles.map((article) => service.api('POST', '/api/articles', article, timeoutMs)));
+  return answers.map((answer) => answer.status);
+}
+
+/** What every scenario must end with: each channel delivered each article once, and no ledger row left unsent. */
+export function expectEachOnce(
+  tallies: readonly ChannelTally[],
+  deliveries: Record<string, Deliveries>,
+  channels: readonly string[],
+): void {
+  for (const tally of tallies) {
+    expect({ channel: tally.channel, duplicated: tally.duplicated, lost: tally.lost }).toEqual({
+      channel: tally.channel,
+      duplicated: 0,
+      lost: 0,
+    });
+  }
+  for (const channel of channels) expect(unsent(deliveries, channel)).toEqual([]);
 }
 
 /** Prints the scenario's counts as a Markdown table (the README's chaos table is made of these). */

@@ -10,6 +10,7 @@ import { renderArticleEmail, type EmailSite } from '../../../../src/channels/new
 import { createTokenSigner } from '../../../../src/channels/newsletter/tokens.js';
 import type { Subscriber } from '../../../../src/domain/subscriber.js';
 import { makeArticle } from '../../../helpers/articles.js';
+import { confirmedSubscriber } from '../../../helpers/subscriber-record.js';
 
 const SITE: EmailSite = {
   title: 'Harbour News',
@@ -32,26 +33,7 @@ const letters = createLetters({
 });
 
 function subscriber(id: string, email: string): Subscriber {
-  return {
-    id,
-    email,
-    name: null,
-    state: 'confirmed',
-    frequency: 'immediate',
-    categories: [],
-    createdAt: T0,
-    updatedAt: T0,
-    requestedAt: T0,
-    confirmedAt: T0,
-    unsubscribedAt: null,
-    bouncedAt: null,
-    bounceReason: null,
-    consentAt: T0,
-    consentIp: null,
-    consentSource: 'form',
-    confirmationSentAt: T0,
-    lastDigestAt: null,
-  };
+  return confirmedSubscriber(id, email, T0);
 }
 
 const ANA = subscriber('sub-ana', 'ana@example.net');

@@ -16,6 +16,7 @@ import { createRecipientTokens, createTokenSigner } from '../../../../../src/cha
 import type { Subscriber } from '../../../../../src/domain/subscriber.js';
 import { makeArticle } from '../../../../helpers/articles.js';
 import { startSmtpSink, type SmtpSink } from '../../../../helpers/smtp-sink.js';
+import { confirmedSubscriber } from '../../../../helpers/subscriber-record.js';
 
 const SECRET = 'test-secret-key-0123456789abcdef-0123';
 const DKIM_DOMAIN = 'news.example.org';
@@ -25,26 +26,7 @@ const PUBLIC_KEY_RECORD = `v=DKIM1; k=rsa; p=${keys.publicKey.export({ type: 'sp
 const T0 = new Date('2026-03-02T08:00:00.000Z');
 
 function subscriber(email: string, id: string = randomUUID()): Subscriber {
-  return {
-    id,
-    email,
-    name: null,
-    state: 'confirmed',
-    frequency: 'immediate',
-    categories: [],
-    createdAt: T0,
-    updatedAt: T0,
-    requestedAt: T0,
-    confirmedAt: T0,
-    unsubscribedAt: null,
-    bouncedAt: null,
-    bounceReason: null,
-    consentAt: T0,
-    consentIp: null,
-    consentSource: 'form',
-    confirmationSentAt: T0,
-    lastDigestAt: null,
-  };
+  return confirmedSubscriber(id, email, T0);
 }
 
 describe('VERP return paths', () => {
